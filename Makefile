@@ -1,0 +1,33 @@
+# Front door. `make test` on a fresh Debian 12 machine installs what is missing, builds (Debug,
+# ASan+UBSan) and runs every test through ctest. `make demo` runs the main job on the embedded
+# defaults. `make bench` builds Release and runs the benchmarks.
+BUILD_DIR   ?= build
+RELEASE_DIR ?= build-release
+JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps build release test bench demo clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+release: deps
+	cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(RELEASE_DIR) -j$(JOBS)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
+
+bench: release
+	@scripts/bench.sh $(RELEASE_DIR)
+
+demo: release
+	@scripts/demo.sh $(RELEASE_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR) $(RELEASE_DIR)

@@ -1,0 +1,256 @@
+/*
+ * util: the bottom layer every other layer builds on.
+ *
+ *   - status codes and an error value that carries a readable message;
+ *   - I2I_TRY-style check macros (return early, optionally jump to cleanup);
+ *   - i2i_buf, the one growable byte buffer used for all encoding;
+ *   - i2i_arena, bump allocation for strings that live as long as a batch;
+ *   - a logger with levels and a redaction step for secrets;
+ *   - time helpers (ISO 8601 parsing and formatting, durations).
+ *
+ * Conventions: a fallible function returns int (0 = I2I_OK, negative = an i2i_status) and takes
+ * `i2i_error *err` last. `err` may be NULL. The message is built once, where the context is known;
+ * callers add context with i2i_error_wrap, never by overwriting.
+ */
+#ifndef I2I_UTIL_H
+#define I2I_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define I2I_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define I2I_LIKELY(x) __builtin_expect(!!(x), 1)
+#define I2I_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define I2I_PRINTF(a, b)
+#define I2I_LIKELY(x) (x)
+#define I2I_UNLIKELY(x) (x)
+#endif
+
+/* ---------------------------------------------------------------- status + error */
+
+typedef enum i2i_status {
+    I2I_OK = 0,
+    I2I_ERR_NOMEM = -1,       /* allocation failed */
+    I2I_ERR_INVALID = -2,     /* bad argument, option or input value */
+    I2I_ERR_IO = -3,          /* file or socket I/O failed */
+    I2I_ERR_FORMAT = -4,      /* malformed data read from outside */
+    I2I_ERR_NOT_FOUND = -5,   /* table, file, key... does not exist */
+    I2I_ERR_CONFLICT = -6,    /* lost a compare-and-swap (commit race); retryable */
+    I2I_ERR_HTTP = -7,        /* remote answered with an error status */
+    I2I_ERR_UNSUPPORTED = -8, /* valid but not implemented / not allowed */
+    I2I_ERR_RANGE = -9,       /* value outside the representable range */
+    I2I_ERR_UNKNOWN = -10,    /* outcome unknown (timeout after sending a commit) */
+    I2I_ERR_AUTH = -11,       /* authentication or authorization refused */
+    I2I_ERR_EXISTS = -12,     /* create-if-absent found something */
+    I2I_ERR_INTERNAL = -13,   /* a bug: an invariant did not hold */
+    I2I_ERR_CANCELLED = -14,  /* stopped on request */
+    I2I_ERR_TRANSIENT = -15   /* temporary failure (5xx, connection reset); retryable */
+} i2i_status;
+
+#define I2I_ERROR_MSG_MAX 2048
+
+typedef struct i2i_error {
+    int code;                      /* an i2i_status */
+    char msg[I2I_ERROR_MSG_MAX];   /* human readable, never contains secrets */
+} i2i_error;
+
+/* Set code and message; returns code so callers can `return i2i_error_set(...)`. err may be NULL. */
+int i2i_error_set(i2i_error *err, int code, const char *fmt, ...) I2I_PRINTF(3, 4);
+/* Prefix context to an existing message ("ctx: old"); keeps the code; returns the code. */
+int i2i_error_wrap(i2i_error *err, const char *fmt, ...) I2I_PRINTF(2, 3);
+void i2i_error_clear(i2i_error *err);
+/* Short stable name of a status ("nomem", "invalid", ...). */
+const char *i2i_status_name(int code);
+/* Convenience for the common allocation failure. */
+int i2i_error_nomem(i2i_error *err, const char *what);
+
+/* Return early when expr fails; expr's error (if any) is already in err. */
+#define I2I_TRY(expr)                                                                              \
+    do {                                                                                           \
+        int i2i_try_rc_ = (expr);                                                                  \
+        if (I2I_UNLIKELY(i2i_try_rc_ < 0)) return i2i_try_rc_;                                     \
+    } while (0)
+
+/* Store the status in rc and jump to a cleanup label when expr fails. */
+#define I2I_TRY_GOTO(expr, rc, label)                                                              \
+    do {                                                                                           \
+        (rc) = (expr);                                                                             \
+        if (I2I_UNLIKELY((rc) < 0)) goto label;                                                    \
+    } while (0)
+
+/* ---------------------------------------------------------------- byte buffer */
+
+/* A growable byte buffer. Zero-initialised is a valid empty buffer. data is NULL until used. */
+typedef struct i2i_buf {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+} i2i_buf;
+
+#define I2I_BUF_INIT {NULL, 0, 0}
+
+void i2i_buf_init(i2i_buf *b);
+void i2i_buf_free(i2i_buf *b);
+/* Ensure room for `extra` more bytes; I2I_OK or I2I_ERR_NOMEM. Grows geometrically. */
+int i2i_buf_grow(i2i_buf *b, size_t extra);
+static inline int i2i_buf_reserve(i2i_buf *b, size_t extra)
+{
+    if (I2I_LIKELY(b->cap - b->len >= extra)) return I2I_OK;
+    return i2i_buf_grow(b, extra);
+}
+static inline void i2i_buf_reset(i2i_buf *b) { b->len = 0; }
+int i2i_buf_append(i2i_buf *b, const void *p, size_t n);
+int i2i_buf_append_str(i2i_buf *b, const char *s);
+int i2i_buf_printf(i2i_buf *b, const char *fmt, ...) I2I_PRINTF(2, 3);
+int i2i_buf_vprintf(i2i_buf *b, const char *fmt, va_list ap);
+/* NUL-terminate without counting the NUL in len; returns data as char* (never NULL on success). */
+char *i2i_buf_cstr(i2i_buf *b);
+/* Hand the storage to the caller (who frees it with free()); the buffer becomes empty. */
+uint8_t *i2i_buf_detach(i2i_buf *b, size_t *len);
+
+/* Unchecked appends for hot paths: the caller reserved room first. */
+static inline void i2i_buf_put_u8_unchecked(i2i_buf *b, uint8_t v) { b->data[b->len++] = v; }
+static inline void i2i_buf_put_unchecked(i2i_buf *b, const void *p, size_t n)
+{
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+static inline int i2i_buf_put_u8(i2i_buf *b, uint8_t v)
+{
+    if (I2I_UNLIKELY(i2i_buf_reserve(b, 1) != I2I_OK)) return I2I_ERR_NOMEM;
+    b->data[b->len++] = v;
+    return I2I_OK;
+}
+int i2i_buf_put_le32(i2i_buf *b, uint32_t v);
+int i2i_buf_put_le64(i2i_buf *b, uint64_t v);
+int i2i_buf_put_be32(i2i_buf *b, uint32_t v);
+int i2i_buf_put_be64(i2i_buf *b, uint64_t v);
+/* Unsigned LEB128 varint (thrift, avro, parquet RLE headers). */
+int i2i_buf_put_uvarint(i2i_buf *b, uint64_t v);
+/* Zigzag then varint (thrift i16/i32/i64, avro int/long). */
+int i2i_buf_put_zigzag(i2i_buf *b, int64_t v);
+
+static inline uint64_t i2i_zigzag64(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+static inline int64_t i2i_unzigzag64(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+
+static inline void i2i_store_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+static inline void i2i_store_le64(uint8_t *p, uint64_t v)
+{
+    i2i_store_le32(p, (uint32_t)v);
+    i2i_store_le32(p + 4, (uint32_t)(v >> 32));
+}
+static inline uint32_t i2i_load_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static inline uint64_t i2i_load_le64(const uint8_t *p)
+{
+    return (uint64_t)i2i_load_le32(p) | ((uint64_t)i2i_load_le32(p + 4) << 32);
+}
+
+/* Read an unsigned varint from [*p, end); advances *p. Returns I2I_OK or I2I_ERR_FORMAT. */
+int i2i_read_uvarint(const uint8_t **p, const uint8_t *end, uint64_t *out);
+
+/* ---------------------------------------------------------------- arena */
+
+/* Bump allocator for many small allocations freed together (strings of one batch, parsed
+ * metadata). Blocks are chained; reset keeps the first block for reuse. */
+typedef struct i2i_arena_block i2i_arena_block;
+typedef struct i2i_arena {
+    i2i_arena_block *head;
+    size_t block_size; /* default size of new blocks */
+    size_t used_total; /* bytes handed out since the last reset */
+} i2i_arena;
+
+void i2i_arena_init(i2i_arena *a, size_t block_size); /* 0 = default (64 KiB) */
+void i2i_arena_free(i2i_arena *a);
+void i2i_arena_reset(i2i_arena *a);
+/* NULL only when out of memory. Memory is aligned to `align` (power of two, <= 16). */
+void *i2i_arena_alloc(i2i_arena *a, size_t n, size_t align);
+char *i2i_arena_strndup(i2i_arena *a, const char *s, size_t n);
+char *i2i_arena_strdup(i2i_arena *a, const char *s);
+
+/* ---------------------------------------------------------------- logging */
+
+typedef enum i2i_log_level {
+    I2I_LOG_DEBUG = 0,
+    I2I_LOG_INFO = 1,
+    I2I_LOG_WARN = 2,
+    I2I_LOG_ERROR = 3,
+    I2I_LOG_OFF = 4
+} i2i_log_level;
+
+/* A sink receives the already-redacted line without trailing newline. Default: stderr. */
+typedef void (*i2i_log_sink)(void *ctx, i2i_log_level level, const char *line);
+
+void i2i_log_set_level(i2i_log_level level);
+i2i_log_level i2i_log_get_level(void);
+void i2i_log_set_sink(i2i_log_sink sink, void *ctx); /* NULL sink = stderr */
+/* Register a secret (token, password, key): every later log line has it replaced by "***".
+ * Strings shorter than 4 bytes are ignored (they would mask ordinary words). Thread safe. */
+void i2i_log_add_secret(const char *secret);
+void i2i_log_clear_secrets(void);
+/* Replace every registered secret in s (NUL-terminated, in place, may shorten). */
+void i2i_redact_in_place(char *s);
+void i2i_log(i2i_log_level level, const char *fmt, ...) I2I_PRINTF(2, 3);
+#define I2I_DEBUG(...) i2i_log(I2I_LOG_DEBUG, __VA_ARGS__)
+#define I2I_INFO(...) i2i_log(I2I_LOG_INFO, __VA_ARGS__)
+#define I2I_WARN(...) i2i_log(I2I_LOG_WARN, __VA_ARGS__)
+#define I2I_ERROR(...) i2i_log(I2I_LOG_ERROR, __VA_ARGS__)
+
+/* ---------------------------------------------------------------- time */
+
+#define I2I_NS_PER_US INT64_C(1000)
+#define I2I_NS_PER_MS INT64_C(1000000)
+#define I2I_NS_PER_S INT64_C(1000000000)
+
+/* Wall clock in ns since the epoch; monotonic clock in ns (for rates and timeouts). */
+int64_t i2i_now_ns(void);
+int64_t i2i_monotonic_ns(void);
+
+/* Floor division/modulo (toward negative infinity), for time truncation before 1970. */
+static inline int64_t i2i_floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) q--;
+    return q;
+}
+static inline int64_t i2i_floor_mod(int64_t a, int64_t b) { return a - i2i_floor_div(a, b) * b; }
+
+/* Days since 1970-01-01 for a proleptic Gregorian date, and back. */
+int64_t i2i_days_from_civil(int64_t y, unsigned m, unsigned d);
+void i2i_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+
+/* Parse ISO 8601 / RFC 3339: "2024-01-02T03:04:05.123456789Z", "+01:00" offsets, a space instead
+ * of 'T'. With require_zone, a time without Z or offset is an error; otherwise it is taken as UTC
+ * (the server renders zone-less UTC). A bare date "2024-01-02" is midnight UTC. */
+int i2i_time_parse(const char *s, size_t n, int require_zone, int64_t *ns, i2i_error *err);
+/* Format as "2024-01-02T03:04:05.123456789Z" (always 9 fraction digits). out >= 32 bytes. */
+void i2i_time_format_rfc3339(int64_t ns, char *out, size_t outsz);
+
+/* Durations: "30s", "5min", "1h", "1d", "1w" (the plugin's units: s, min, h, d, w), also "ms"
+ * and "m" for minutes. Positive integers only. */
+int i2i_duration_parse(const char *s, int64_t *ns, i2i_error *err);
+
+/* ---------------------------------------------------------------- misc */
+
+/* Fill with cryptographically random bytes (getrandom); I2I_OK or I2I_ERR_IO. */
+int i2i_random_bytes(void *out, size_t n, i2i_error *err);
+/* Random v4 UUID as 36 chars + NUL. */
+int i2i_uuid4(char out[37], i2i_error *err);
+/* Lower-case hex of bytes; out must hold 2n+1. */
+void i2i_hex(const uint8_t *in, size_t n, char *out);
+
+/* strdup that returns NULL on failure (POSIX strdup is not C11). */
+char *i2i_strdup(const char *s);
+char *i2i_strndup(const char *s, size_t n);
+
+#endif /* I2I_UTIL_H */
