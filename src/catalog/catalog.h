@@ -1,0 +1,93 @@
+/*
+ * catalog: makes a table's current metadata file known, atomically. A back-end is a struct of
+ * function pointers chosen by the `type` key of catalog_configs (PyIceberg key names):
+ *   sql    - SQLite ("uri": "sqlite:///path.db") or PostgreSQL ("postgresql://..." or
+ *            "postgresql+psycopg2://..."), tables iceberg_tables / iceberg_namespace_properties
+ *            exactly as PyIceberg and Java's JdbcCatalog create them; catalog name "iceberg"
+ *            (the plugin's) unless a "name" key says otherwise;
+ *   hadoop - filesystem tables: <warehouse>/<ns>/<table>/metadata/vN.metadata.json +
+ *            version-hint.text;
+ *   rest   - later (the seam is catalog_commit_request's updates/requirements).
+ *
+ * The catalog writes the new metadata file itself (names differ per back-end: NNNNN-uuid for sql
+ * and rest, vN for hadoop) and swaps the pointer with compare-and-swap semantics:
+ *   I2I_ERR_CONFLICT  someone else committed first: reload, re-apply, retry;
+ *   I2I_ERR_UNKNOWN   the outcome is unknown (connection lost after sending): reload and check
+ *                     whether our metadata file became current before retrying.
+ */
+#ifndef I2I_CATALOG_H
+#define I2I_CATALOG_H
+
+#include <jansson.h>
+
+#include "../storage/storage.h"
+#include "../util/util.h"
+
+typedef struct catalog catalog;
+
+/* A table as loaded: the location of its current metadata file and the parsed JSON. */
+typedef struct catalog_table {
+    char *metadata_location; /* malloc'd */
+    json_t *metadata;        /* owned reference */
+} catalog_table;
+
+void catalog_table_clear(catalog_table *t);
+
+/* What a commit changes. new_metadata is the complete metadata after the change (used by sql and
+ * hadoop); requirements/updates are the REST CommitTableRequest parts (used by rest; may be NULL
+ * for others). base is NULL when creating the table. */
+typedef struct catalog_commit_request {
+    const catalog_table *base;
+    const json_t *new_metadata;
+    const json_t *requirements;
+    const json_t *updates;
+} catalog_commit_request;
+
+typedef struct catalog_ops {
+    const char *type;
+    /* I2I_ERR_NOT_FOUND when the table does not exist. */
+    int (*load_table)(void *state, const char *ns, const char *table, catalog_table *out,
+                      i2i_error *err);
+    /* Create the namespace when missing (no error when it exists). */
+    int (*ensure_namespace)(void *state, const char *ns, i2i_error *err);
+    /* Create (base == NULL) or commit a new version; on success *out holds the new current
+     * table (location + the metadata as written). I2I_ERR_EXISTS when creating an existing table,
+     * I2I_ERR_CONFLICT / I2I_ERR_UNKNOWN as above. */
+    int (*commit)(void *state, const char *ns, const char *table, const catalog_commit_request *req,
+                  catalog_table *out, i2i_error *err);
+    /* Where a new table's files go: <warehouse>/<ns levels as dirs>/<table>. */
+    int (*default_location)(void *state, const char *ns, const char *table, char **out,
+                            i2i_error *err);
+    int (*drop_table)(void *state, const char *ns, const char *table, i2i_error *err);
+    void (*close)(void *state);
+} catalog_ops;
+
+struct catalog {
+    const catalog_ops *ops;
+    void *state;
+    storage *files; /* FileIO for metadata and data files (owned by the catalog) */
+    char *name;     /* catalog name ("iceberg" by default) */
+};
+
+/* Build a catalog from catalog_configs (a JSON object with PyIceberg keys: type, uri, warehouse,
+ * name, s3.*, ...). `type` may be inferred from uri as PyIceberg does (sqlite/postgresql -> sql,
+ * http(s) -> rest). Relative paths in sqlite URIs and warehouse are resolved against base_dir
+ * (NULL = the current directory). Secrets in the config (passwords in URIs, keys, tokens) are
+ * registered with the logger for redaction. */
+int catalog_open(const json_t *configs, const char *base_dir, catalog **out, i2i_error *err);
+void catalog_close(catalog *c);
+
+int catalog_load_table(catalog *c, const char *ns, const char *table, catalog_table *out,
+                       i2i_error *err);
+int catalog_ensure_namespace(catalog *c, const char *ns, i2i_error *err);
+int catalog_commit(catalog *c, const char *ns, const char *table, const catalog_commit_request *req,
+                   catalog_table *out, i2i_error *err);
+int catalog_default_location(catalog *c, const char *ns, const char *table, char **out,
+                             i2i_error *err);
+int catalog_drop_table(catalog *c, const char *ns, const char *table, i2i_error *err);
+
+/* The embedded default: a SQLite catalog at <dir>/catalog.db with warehouse <dir>
+ * (dir = "./warehouse" for the CLI). */
+int catalog_open_default(const char *dir, catalog **out, i2i_error *err);
+
+#endif /* I2I_CATALOG_H */
