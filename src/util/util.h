@@ -249,6 +249,11 @@ int i2i_uuid4(char out[37], i2i_error *err);
 /* Lower-case hex of bytes; out must hold 2n+1. */
 void i2i_hex(const uint8_t *in, size_t n, char *out);
 
+/* Base64 (standard or URL-safe alphabet, padding optional, whitespace ignored) into out
+ * (appended). I2I_ERR_INVALID with the offending position on bad input. */
+int i2i_base64_decode(const char *in, size_t n, i2i_buf *out, i2i_error *err);
+int i2i_base64_encode(const void *in, size_t n, i2i_buf *out);
+
 /* strdup that returns NULL on failure (POSIX strdup is not C11). */
 char *i2i_strdup(const char *s);
 char *i2i_strndup(const char *s, size_t n);

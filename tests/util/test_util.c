@@ -149,3 +149,20 @@ TEST(uuid_is_v4)
     CHECK(strlen(u) == 36 && u[14] == '4' && u[8] == '-');
     CHECK(strchr("89ab", u[19]) != NULL);
 }
+
+TEST(base64_decodes_plugin_catalog_configs)
+{
+    /* the plugin README's example value */
+    const char *in = "eyJ1cmkiOiAiaHR0cDovL25lc3NpZTo5MDAwIn0=";
+    i2i_buf b = I2I_BUF_INIT, e2 = I2I_BUF_INIT;
+    i2i_error e;
+    REQUIRE_OK(i2i_base64_decode(in, strlen(in), &b, &e), &e);
+    CHECK_EQ_STR(i2i_buf_cstr(&b), "{\"uri\": \"http://nessie:9000\"}");
+    CHECK(i2i_base64_encode(b.data, b.len, &e2) == 0);
+    CHECK(e2.len == strlen(in) && memcmp(e2.data, in, e2.len) == 0);
+    i2i_buf_reset(&b);
+    CHECK(i2i_base64_decode("a$b", 3, &b, &e) == I2I_ERR_INVALID);
+    CHECK(i2i_base64_decode("abcde", 5, &b, &e) == I2I_ERR_INVALID);
+    i2i_buf_free(&b);
+    i2i_buf_free(&e2);
+}
