@@ -13,6 +13,14 @@
  *   int/long -> integer;  float/double -> real (NaN/inf as strings "NaN", "Infinity", "-Infinity");
  *   boolean -> true/false;  string -> string;  bytes/fixed -> object {"$bytes": "<lower-case hex>"};
  *   array -> array;  map (string keys) -> object;  enum -> string symbol.
+ * (Iceberg's int-keyed maps are Avro arrays of {key, value} records with logicalType "map"; they
+ * come back as arrays of {"key": .., "value": ..} objects: logical types are not interpreted.)
+ * Only the "null" and "deflate" codecs are read; other codecs fail at open (I2I_ERR_UNSUPPORTED).
+ * Arrays, maps and the header's metadata map may use negative block counts with byte sizes.
+ * Every error message starts with "avro file '<name>': " and names the block, the record and the
+ * field path when it is about a value (e.g. "... block 3 truncated: it declares 812 bytes but
+ * only 20 are left", "... block 1, record 2, field 'data_file.file_path': string is not valid
+ * UTF-8"). A long whose varint needs more than 64 bits is an error (it is not a valid Avro long).
  *
  * Depends on util, jansson and zlib (raw deflate, as Java and PyIceberg write).
  */
@@ -51,10 +59,14 @@ typedef struct avro_writer avro_writer;
 /* schema_json is stored verbatim under "avro.schema" (it must be valid JSON; it is checked).
  * "avro.codec" is added from codec. Extra metadata (Iceberg: schema, partition-spec,
  * partition-spec-id, format-version, content, snapshot-id, parent-snapshot-id, sequence-number)
- * is written in the given order. */
+ * is written in the given order. The schema must also be a valid Avro schema (it is compiled, so a
+ * typo such as an unknown type name fails here); keys starting with "avro." and repeated keys are
+ * refused (I2I_ERR_INVALID). */
 int avro_writer_open(const char *schema_json, const avro_meta *meta, size_t nmeta, avro_codec codec,
                      avro_writer **out, i2i_error *err);
-/* The buffer to encode the next record into (valid until the next call on the writer). */
+/* The buffer to encode the next record into (valid until the next call on the writer). Calling it
+ * again before avro_writer_end_record discards the unfinished record's bytes (so a record whose
+ * encoding failed half-way is simply not written); avro_writer_finish drops one as well. */
 i2i_buf *avro_writer_record(avro_writer *w);
 /* Mark the record in the buffer complete (blocks are cut at ~64 KiB / 4096 records). */
 int avro_writer_end_record(avro_writer *w, i2i_error *err);
