@@ -14,6 +14,30 @@
  *   I2I_ERR_CONFLICT  someone else committed first: reload, re-apply, retry;
  *   I2I_ERR_UNKNOWN   the outcome is unknown (connection lost after sending): reload and check
  *                     whether our metadata file became current before retrying.
+ * and, from the SQL back-end (documented extension, same callers' handling as CONFLICT):
+ *   I2I_ERR_TRANSIENT the commit was definitely NOT applied (connection dropped before COMMIT and
+ *                     the row still points at the base, or the database was busy): retry;
+ *   I2I_ERR_NOT_FOUND the table row vanished (dropped) between load and commit.
+ * After CONFLICT / TRANSIENT / NOT_FOUND the unpublished metadata file has been removed; after
+ * UNKNOWN it is kept (it may yet become current).
+ *
+ * Behaviour notes (implementation in catalog.c, catalog_sql.c, catalog_hadoop.c):
+ *   - "warehouse" is normalised: a plain path resolves against base_dir and becomes file:///abs,
+ *     so table locations are fully qualified as Iceberg requires; other schemes are kept.
+ *   - sql: new metadata goes to properties["write.metadata.path"] when set, else
+ *     <location>/metadata; the version is the base's NNNNN + 1 (an unparsable base name restarts
+ *     at 00000, like PyIceberg). A lost reply is resolved by settling the database session (the
+ *     old PostgreSQL backend must be gone) and re-reading the row. A catalog whose iceberg_tables
+ *     lacks iceberg_type (older PyIceberg, Java V0) is used as is. No version-hint.text is written
+ *     for sql tables (not required; its effect on every reader is unconfirmed).
+ *   - hadoop: ensure_namespace is a no-op (directories appear with the first table); drop_table
+ *     removes the v<N> files and the hint, not data or manifests (drop without purge).
+ *   - Metadata files written by other tools gzip-compressed (.gz.metadata.json) are readable; we
+ *     always write plain compact JSON.
+ *   - Secrets: the password of a PostgreSQL URI (userinfo or ?password=) and config values whose
+ *     key contains secret/token/password/credential/key-id are registered with the logger; every
+ *     message shows the URI as user:***@host, and passwords of 4+ bytes are scrubbed from
+ *     database messages too.
  */
 #ifndef I2I_CATALOG_H
 #define I2I_CATALOG_H

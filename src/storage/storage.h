@@ -38,7 +38,11 @@ typedef struct storage_ops {
     int (*writer_commit)(storage_writer *w, i2i_error *err); /* frees w */
     void (*writer_abort)(storage_writer *w);                 /* frees w; accepts NULL */
     /* List object locations directly under a directory-like prefix (names only, sorted);
-     * each result is appended to out as a string. */
+     * each result is appended to out (a JSON array) as a string. "Names only" means the part
+     * after the prefix's last '/', e.g. listing ".../metadata" gives "v1.metadata.json". Only
+     * objects (regular files for local) are listed, not sub-directories, and a missing prefix
+     * lists as empty (object stores have no directories). The local back-end hides its own
+     * in-flight temp files (".<name>.tmp-<hex>"). */
     int (*list)(void *state, const char *prefix, json_t *out, i2i_error *err);
     void (*close)(void *state);
 } storage_ops;
@@ -49,9 +53,15 @@ struct storage {
 };
 
 /* Open the back-end for a location's scheme with the FileIO properties of catalog_configs
- * (PyIceberg keys: s3.endpoint, s3.access-key-id, ...; may be NULL). */
+ * (PyIceberg keys: s3.endpoint, s3.access-key-id, ...; may be NULL). A scheme without a back-end
+ * yet ("s3://" for now) gives I2I_ERR_UNSUPPORTED; an unknown scheme I2I_ERR_UNSUPPORTED too. */
 int storage_open_for(const char *location, const json_t *props, storage **out, i2i_error *err);
-void storage_close(storage *s);
+void storage_close(storage *s); /* accepts NULL */
+
+/* Extension: the back-end name ("local", "s3") that serves a location, or NULL for an unknown
+ * scheme. Lets a caller holding one storage tell whether it also serves another location
+ * (strcmp with s->ops->name) without opening anything. */
+const char *storage_backend_for(const char *location);
 
 /* Thin wrappers so callers read naturally. */
 int storage_put(storage *s, const char *location, const void *data, size_t len, i2i_error *err);
@@ -69,7 +79,10 @@ int storage_list(storage *s, const char *prefix, json_t *out, i2i_error *err);
 
 /* The local back-end, for tests and the embedded default. */
 int storage_local_open(storage **out, i2i_error *err);
-/* "file:///a/b" -> "/a/b"; a plain path is returned as is. NULL if not a local location. */
+/* "file:///a/b" -> "/a/b" ("file:/a/b" and "file://localhost/a/b" too); a plain path is returned
+ * as is. The result points into location. NULL if not a local location (another scheme, or a
+ * file URI naming another host). No percent-decoding: Iceberg writers put raw paths in file
+ * URIs. */
 const char *storage_local_path(const char *location);
 
 #endif /* I2I_STORAGE_H */

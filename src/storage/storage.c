@@ -1,0 +1,161 @@
+/* The storage facade: picks a back-end by the location's scheme and forwards to it. Adding a
+ * back-end (S3) means one row in `backends` and an open function; callers never change. */
+#include "storage.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <strings.h>
+
+typedef int (*backend_open_fn)(const char *location, const json_t *props, storage **out,
+                               i2i_error *err);
+
+static int open_local(const char *location, const json_t *props, storage **out, i2i_error *err)
+{
+    (void)props;
+    if (!storage_local_path(location))
+        return i2i_error_set(err, I2I_ERR_UNSUPPORTED,
+                             "storage: location '%s' is not a local file location (file URIs "
+                             "need an absolute path on this host)",
+                             location);
+    return storage_local_open(out, err);
+}
+
+static int open_s3(const char *location, const json_t *props, storage **out, i2i_error *err)
+{
+    (void)props;
+    (void)out;
+    return i2i_error_set(err, I2I_ERR_UNSUPPORTED,
+                         "storage: S3 locations are not supported yet (location '%s'); use a "
+                         "local warehouse (file:// or a plain path)",
+                         location);
+}
+
+/* Scheme -> back-end. "" stands for a plain path (no scheme). */
+static const struct {
+    const char *scheme;
+    const char *backend;
+    backend_open_fn open;
+} backends[] = {
+    {"", "local", open_local},
+    {"file", "local", open_local},
+    {"s3", "s3", open_s3},
+    {"s3a", "s3", open_s3},
+    {"s3n", "s3", open_s3},
+};
+
+/* Length of the scheme of "scheme:..." when the location is a URI, else 0 (a plain path). A URI
+ * scheme is ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) followed by ':' and, for everything but
+ * file:, "//". Single letters are not schemes (they would be drive letters elsewhere). */
+static size_t scheme_len(const char *location)
+{
+    size_t i = 0;
+    if (!location || !isalpha((unsigned char)location[0])) return 0;
+    while (isalnum((unsigned char)location[i]) || location[i] == '+' || location[i] == '-' ||
+           location[i] == '.')
+        i++;
+    if (location[i] != ':' || i < 2) return 0;
+    if (strncmp(location + i, "://", 3) == 0) return i;
+    if (i == 4 && strncmp(location, "file", 4) == 0) return i; /* file:/abs */
+    return 0;
+}
+
+static int find_backend(const char *location, size_t *idx)
+{
+    size_t n = scheme_len(location), i;
+    for (i = 0; i < sizeof backends / sizeof backends[0]; i++) {
+        size_t sl = strlen(backends[i].scheme);
+        if (sl == n && strncasecmp(location, backends[i].scheme, n) == 0) {
+            *idx = i;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const char *storage_backend_for(const char *location)
+{
+    size_t i;
+    if (!location || !find_backend(location, &i)) return NULL;
+    if (strcmp(backends[i].backend, "local") == 0 && !storage_local_path(location)) return NULL;
+    return backends[i].backend;
+}
+
+int storage_open_for(const char *location, const json_t *props, storage **out, i2i_error *err)
+{
+    size_t i;
+    *out = NULL;
+    if (!location || !*location)
+        return i2i_error_set(err, I2I_ERR_INVALID, "storage: empty location");
+    if (!find_backend(location, &i)) {
+        size_t n = scheme_len(location);
+        return i2i_error_set(err, I2I_ERR_UNSUPPORTED,
+                             "storage: no back-end for scheme '%.*s' (location '%s')", (int)n,
+                             location, location);
+    }
+    return backends[i].open(location, props, out, err);
+}
+
+void storage_close(storage *s)
+{
+    if (!s) return;
+    if (s->ops && s->ops->close) s->ops->close(s->state);
+    free(s);
+}
+
+int storage_put(storage *s, const char *location, const void *data, size_t len, i2i_error *err)
+{
+    return s->ops->put(s->state, location, data, len, err);
+}
+
+int storage_put_if_absent(storage *s, const char *location, const void *data, size_t len,
+                          i2i_error *err)
+{
+    return s->ops->put_if_absent(s->state, location, data, len, err);
+}
+
+int storage_get(storage *s, const char *location, i2i_buf *out, i2i_error *err)
+{
+    return s->ops->get(s->state, location, out, err);
+}
+
+int storage_exists(storage *s, const char *location, i2i_error *err)
+{
+    return s->ops->exists(s->state, location, err);
+}
+
+int storage_remove(storage *s, const char *location, i2i_error *err)
+{
+    return s->ops->remove(s->state, location, err);
+}
+
+int storage_size(storage *s, const char *location, int64_t *out, i2i_error *err)
+{
+    return s->ops->size(s->state, location, out, err);
+}
+
+int storage_writer_open(storage *s, const char *location, storage_writer **out, i2i_error *err)
+{
+    return s->ops->writer_open(s->state, location, out, err);
+}
+
+int storage_writer_write(storage *s, storage_writer *w, const void *data, size_t len,
+                         i2i_error *err)
+{
+    return s->ops->writer_write(w, data, len, err);
+}
+
+int storage_writer_commit(storage *s, storage_writer *w, i2i_error *err)
+{
+    return s->ops->writer_commit(w, err);
+}
+
+void storage_writer_abort(storage *s, storage_writer *w)
+{
+    if (!w) return;
+    s->ops->writer_abort(w);
+}
+
+int storage_list(storage *s, const char *prefix, json_t *out, i2i_error *err)
+{
+    return s->ops->list(s->state, prefix, out, err);
+}
