@@ -64,9 +64,10 @@ typedef struct parquet_column_spec {
     parquet_logical logical;
     int optional;               /* 1 = OPTIONAL (definition levels), 0 = REQUIRED */
     int adjusted_to_utc;        /* timestamps: isAdjustedToUTC (Iceberg timestamptz = 1) */
-    int32_t type_length;        /* FIXED_LEN_BYTE_ARRAY width in bytes */
+    int32_t type_length;        /* FIXED_LEN_BYTE_ARRAY width in bytes; 0 = the minimal width for
+                                   the precision (Iceberg's choice, e.g. 9 for decimal(20, 0)) */
     int32_t precision, scale;   /* DECIMAL */
-    parquet_dictionary_mode dictionary;
+    parquet_dictionary_mode dictionary; /* BOOLEAN columns are never dictionary-encoded */
 } parquet_column_spec;
 
 /*
@@ -112,7 +113,9 @@ typedef struct parquet_sink {
 /* Per-column results for the Iceberg manifest. Bounds are the Parquet statistics encoding
  * (PLAIN little-endian for numbers, 1 byte for booleans, raw bytes for strings, big-endian for
  * decimals); has_bounds is 0 when the column had no non-null, non-NaN value. Bounds are exact
- * (never truncated here): the Iceberg layer truncates strings. */
+ * (never truncated here): the Iceberg layer truncates strings. Doubles: NaN is excluded from the
+ * bounds (counted in nan_count), a zero lower bound is -0.0 and a zero upper bound +0.0. When
+ * has_bounds is set, lower.data and upper.data are non-NULL even for an empty-string bound. */
 typedef struct parquet_column_result {
     int32_t field_id;
     int64_t value_count;      /* values including nulls */
@@ -137,10 +140,16 @@ void parquet_file_result_free(parquet_file_result *r);
 
 typedef struct parquet_writer parquet_writer;
 
-/* The schema and options are copied. The sink must stay valid until close/abort. */
+/* The schema and options are copied; opts NULL = parquet_writer_options_default. The sink must
+ * stay valid until close/abort. Field ids must be unique. */
 int parquet_writer_open(const parquet_sink *sink, const parquet_column_spec *cols, size_t ncols,
                         const parquet_writer_options *opts, parquet_writer **out, i2i_error *err);
-/* Append rows [offset, offset+count) of the batch; batch column i feeds schema column i. */
+/* Append rows [offset, offset+count) of the batch; batch column i feeds schema column i.
+ * Every column is checked before anything is encoded: a vector type that cannot feed the column,
+ * a NULL in a REQUIRED column, or a value out of range (uint64 > INT64_MAX for INT64, int64
+ * outside INT32, a decimal beyond its precision) rejects the whole call with an error naming the
+ * column, the batch row and the value, and leaves the writer unchanged. Any other failure
+ * (memory, sink) leaves the writer failed: only close (which then reports it) or abort remain. */
 int parquet_writer_add_batch_range(parquet_writer *w, const columnar_batch *batch, size_t offset,
                                    size_t count, i2i_error *err);
 /* Append every row of the batch. */
