@@ -245,7 +245,7 @@ int pq_meta_file(i2i_buf *out, const pq_file_info *f)
         pq_thrift_field_i64(&t, 3, rg->num_rows);
         pq_thrift_field_i64(&t, 5, rg->file_offset);
         pq_thrift_field_i64(&t, 6, rg->total_compressed_size);
-        pq_thrift_field_i16(&t, 7, (int16_t)i);
+        if (i <= INT16_MAX) pq_thrift_field_i16(&t, 7, (int16_t)i); /* ordinal is an i16 */
         pq_thrift_struct_end(&t);
     }
     if (f->nkv > 0) {
