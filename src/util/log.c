@@ -15,6 +15,9 @@ static i2i_log_sink log_sink = NULL;
 static void *log_sink_ctx = NULL;
 static char *secrets[I2I_MAX_SECRETS];
 static size_t nsecrets = 0;
+/* The calling thread's own sink (i2i_log_set_thread_sink); overrides log_sink when set. */
+static _Thread_local i2i_log_sink thread_sink = NULL;
+static _Thread_local void *thread_sink_ctx = NULL;
 
 void i2i_log_set_level(i2i_log_level level) { log_level = level; }
 i2i_log_level i2i_log_get_level(void) { return log_level; }
@@ -25,6 +28,12 @@ void i2i_log_set_sink(i2i_log_sink sink, void *ctx)
     log_sink = sink;
     log_sink_ctx = ctx;
     pthread_mutex_unlock(&log_mutex);
+}
+
+void i2i_log_set_thread_sink(i2i_log_sink sink, void *ctx)
+{
+    thread_sink = sink;
+    thread_sink_ctx = sink ? ctx : NULL;
 }
 
 void i2i_log_add_secret(const char *secret)
@@ -96,6 +105,13 @@ void i2i_log(i2i_log_level level, const char *fmt, ...)
 
     pthread_mutex_lock(&log_mutex);
     redact_locked(line);
+    if (thread_sink) {
+        /* Only this thread uses it: no need to hold the lock (the sink may be slow, e.g. a
+         * Python callback waiting for its interpreter lock). */
+        pthread_mutex_unlock(&log_mutex);
+        thread_sink(thread_sink_ctx, level, line);
+        return;
+    }
     if (log_sink) {
         log_sink(log_sink_ctx, level, line);
     } else {

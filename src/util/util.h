@@ -194,6 +194,13 @@ typedef void (*i2i_log_sink)(void *ctx, i2i_log_level level, const char *line);
 void i2i_log_set_level(i2i_log_level level);
 i2i_log_level i2i_log_get_level(void);
 void i2i_log_set_sink(i2i_log_sink sink, void *ctx); /* NULL sink = stderr */
+/* Per-thread sink (C11 _Thread_local): while set, lines logged by the calling thread go to it
+ * instead of the global sink, so a library call made on behalf of one caller (a Processing Engine
+ * trigger) reports to that caller even when other threads log at the same time. Lines are
+ * redacted and filtered by the global level as usual; the sink runs on the logging thread, outside
+ * the logger's lock (it must not log through i2i_log itself). NULL removes it: the thread falls
+ * back to the global sink. Only the calling thread is affected; threads it starts inherit nothing. */
+void i2i_log_set_thread_sink(i2i_log_sink sink, void *ctx);
 /* Register a secret (token, password, key): every later log line has it replaced by "***".
  * Strings shorter than 4 bytes are ignored (they would mask ordinary words). Thread safe. */
 void i2i_log_add_secret(const char *secret);
@@ -223,7 +230,13 @@ static inline int64_t i2i_floor_div(int64_t a, int64_t b)
     if ((a % b != 0) && ((a < 0) != (b < 0))) q--;
     return q;
 }
-static inline int64_t i2i_floor_mod(int64_t a, int64_t b) { return a - i2i_floor_div(a, b) * b; }
+static inline int64_t i2i_floor_mod(int64_t a, int64_t b)
+{
+    /* from the remainder, not a - q*b: that product overflows next to INT64_MIN */
+    int64_t r = a % b;
+    if (r != 0 && ((r < 0) != (b < 0))) r += b;
+    return r;
+}
 
 /* Days since 1970-01-01 for a proleptic Gregorian date, and back. */
 int64_t i2i_days_from_civil(int64_t y, unsigned m, unsigned d);

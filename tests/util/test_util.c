@@ -125,6 +125,11 @@ TEST(time_parse_and_format)
     CHECK(i2i_time_parse("2500-01-01T00:00:00Z", 20, 1, &ns, &e) == I2I_ERR_RANGE);
     CHECK(i2i_floor_div(-1, 1000) == -1);
     CHECK(i2i_floor_mod(-1, 1000) == 999);
+    /* the oldest instant InfluxDB can hold formats without overflow (UBSan would abort) */
+    i2i_time_format_rfc3339(INT64_MIN, out, sizeof out);
+    CHECK_EQ_STR(out, "1677-09-21T00:12:43.145224192Z");
+    i2i_time_format_rfc3339(INT64_MAX, out, sizeof out);
+    CHECK_EQ_STR(out, "2262-04-11T23:47:16.854775807Z");
 }
 
 TEST(duration_units_follow_the_plugin)
