@@ -1,0 +1,155 @@
+#include "iceberg_test_util.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "test.h"
+
+int itu_tools_available(char *why, size_t n)
+{
+    static const char *pkgs[] = {"icebird", "avsc", "@duckdb/node-api", "hyparquet"};
+    char p[1024];
+    struct stat st;
+    size_t i;
+    if (system("node --version > /dev/null 2>&1") != 0) {
+        snprintf(why, n, "node is not installed (apt-get install nodejs npm)");
+        return 0;
+    }
+    for (i = 0; i < sizeof pkgs / sizeof pkgs[0]; i++) {
+        snprintf(p, sizeof p, "%s/node_modules/%s/package.json", I2I_INTEROP_DIR, pkgs[i]);
+        if (stat(p, &st) != 0) {
+            snprintf(why, n, "%s is missing: run `make deps` (npm install in tests/interop)", p);
+            return 0;
+        }
+    }
+    if (system("/usr/bin/python3 -c 'import avro.datafile' > /dev/null 2>&1") != 0) {
+        snprintf(why, n, "Debian python3-avro is missing: apt-get install python3-avro "
+                         "(used through /usr/bin/python3)");
+        return 0;
+    }
+    return 1;
+}
+
+int itu_run(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    int rc;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    fflush(stdout);
+    fflush(stderr);
+    rc = system(cmd);
+    if (rc == -1) return -1;
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+int itu_write_json(const char *path, const json_t *v)
+{
+    return json_dump_file(v, path, JSON_INDENT(1) | JSON_ENCODE_ANY);
+}
+
+const char *itu_local(const char *location) { return storage_local_path(location); }
+
+const columnar_field itu_fields[ITU_NCOLS] = {
+    {"time", COLUMNAR_TIMESTAMP, COLUMNAR_NANOS}, {"host", COLUMNAR_STRING, 0},
+    {"region", COLUMNAR_STRING, 0},               {"usage", COLUMNAR_DOUBLE, 0},
+    {"count", COLUMNAR_INT64, 0},                 {"ok", COLUMNAR_BOOL, 0},
+    {"big", COLUMNAR_UINT64, 0},                  {"msg", COLUMNAR_STRING, 0},
+};
+
+void itu_column_defs(iceberg_column_def *out, int fv)
+{
+    size_t i;
+    iceberg_type_options o = {0, fv >= 3, 0};
+    for (i = 0; i < ITU_NCOLS; i++) {
+        out[i].name = itu_fields[i].name;
+        out[i].required = i == ITU_TIME;
+        iceberg_type_for_column(itu_fields[i].type, fv, &o, &out[i].type, NULL);
+    }
+}
+
+static uint32_t rnd(uint32_t *s)
+{
+    *s = *s * 1103515245u + 12345u;
+    return *s >> 8;
+}
+
+static const char *msgs[] = {
+    "short",
+    "exactly sixteen!",
+    "a fairly long message that needs truncation",
+    "\xc3\xa9t\xc3\xa9 \xc3\xa0 Z\xc3\xbcrich \xe2\x82\xac\xe2\x82\xac\xe2\x82\xac caf\xc3\xa9s et cr\xc3\xaapes",
+    "\xf0\x9f\x98\x80\xf0\x9f\x98\x81\xf0\x9f\x98\x82 emoji row \xf0\x9f\x9a\x80\xf0\x9f\x9a\x80\xf0\x9f\x9a\x80 and more",
+    "\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf"
+    "\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf"
+    "\xf4\x8f\xbf\xbf",
+};
+
+void itu_fill_batch(columnar_batch *b, size_t n, int64_t t0, int64_t step, unsigned seed,
+                    json_t *expected, int keep_ns)
+{
+    uint32_t s = seed * 2654435761u + 1;
+    size_t i;
+    char num[32];
+    columnar_batch_clear(b);
+    for (i = 0; i < n && !columnar_batch_full(b); i++) {
+        size_t row = b->nrows;
+        int64_t t = t0 + (int64_t)i * step + (int64_t)(rnd(&s) % 1000); /* sub-µs digits */
+        json_t *e = json_object();
+        uint32_t r = rnd(&s);
+        char host[16];
+        columnar_set_i64(&b->cols[ITU_TIME], row, t);
+        snprintf(num, sizeof num, "%lld", (long long)(keep_ns ? t : i2i_floor_div(t, 1000)));
+        json_object_set_new(e, "time", json_string(num));
+        snprintf(host, sizeof host, "host-%u", (unsigned)(r % 5));
+        columnar_set_string(&b->cols[ITU_HOST], row, host, strlen(host));
+        json_object_set_new(e, "host", json_string(host));
+        if (r % 3 == 0) { /* sparse tag */
+            const char *reg = (r / 3) % 2 ? "eu" : "us";
+            columnar_set_string(&b->cols[ITU_REGION], row, reg, strlen(reg));
+            json_object_set_new(e, "region", json_string(reg));
+        }
+        if (r % 7 != 0) {
+            double v;
+            switch (r % 11) {
+            case 0: v = -0.0; break;
+            case 1: v = 0.0; break;
+            case 2: v = NAN; break;
+            default: v = (double)(int)(r % 20000) / 8.0 - 1000.0; break;
+            }
+            columnar_set_f64(&b->cols[ITU_USAGE], row, v);
+            if (v != v) json_object_set_new(e, "usage", json_string("NaN"));
+            else json_object_set_new(e, "usage", json_real(v));
+        }
+        if (r % 4 != 1) {
+            int64_t c = (int64_t)(r % 100000) - 50000;
+            columnar_set_i64(&b->cols[ITU_COUNT], row, c);
+            snprintf(num, sizeof num, "%lld", (long long)c);
+            json_object_set_new(e, "count", json_string(num));
+        }
+        if (r % 5 == 2) {
+            columnar_set_bool(&b->cols[ITU_OK], row, (r / 5) % 2);
+            json_object_set_new(e, "ok", json_boolean((r / 5) % 2));
+        }
+        if (r % 6 != 3) {
+            uint64_t big = (uint64_t)INT64_MAX - (uint64_t)(r % 1000);
+            columnar_set_u64(&b->cols[ITU_BIG], row, big);
+            snprintf(num, sizeof num, "%llu", (unsigned long long)big);
+            json_object_set_new(e, "big", json_string(num));
+        }
+        if (r % 2 == 0) {
+            const char *m = msgs[(r / 2) % (sizeof msgs / sizeof msgs[0])];
+            columnar_set_string(&b->cols[ITU_MSG], row, m, strlen(m));
+            json_object_set_new(e, "msg", json_string(m));
+        }
+        columnar_batch_end_row(b);
+        if (expected) json_array_append_new(expected, e);
+        else json_decref(e);
+    }
+}
