@@ -13,7 +13,7 @@
  *   table_name         default = measurement
  *   batch_size         window length of a backfill, default "1d" (units s, min, h, d, w)
  *   backfill_start     ISO 8601 with zone; default MIN(time) of the measurement
- *   backfill_end       ISO 8601 with zone; default now
+ *   backfill_end       ISO 8601 with zone; default: just after the newest row, at most now - lag
  *   window             scheduled mode: lookback of the first run (later runs resume)
  *   auto_update_schema bool (or "true"/"false"): add new source columns to the table
  *   format_version     2 (default) or 3

@@ -1,0 +1,254 @@
+/* influx2iceberg: command-line entry point. Exit codes: 0 ok, 1 error, 2 usage. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../iceberg/iceberg.h"
+#include "../replicate/ranges.h"
+#include "../replicate/replicate.h"
+#include "cli.h"
+#include "progress.h"
+#include "version.h"
+
+static volatile int stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static int set_log_level(const json_t *args, i2i_error *err)
+{
+    const char *s = json_string_value(json_object_get(args, "log_level"));
+    if (!s) return I2I_OK;
+    if (!strcmp(s, "debug")) i2i_log_set_level(I2I_LOG_DEBUG);
+    else if (!strcmp(s, "info")) i2i_log_set_level(I2I_LOG_INFO);
+    else if (!strcmp(s, "warn")) i2i_log_set_level(I2I_LOG_WARN);
+    else if (!strcmp(s, "error")) i2i_log_set_level(I2I_LOG_ERROR);
+    else return i2i_error_set(err, CLI_EXIT_USAGE, "--log-level must be debug, info, warn or error");
+    return I2I_OK;
+}
+
+/* --token-file wins over INFLUXDB3_AUTH_TOKEN; the value goes into the job as "token". */
+static int apply_token_file(json_t *args, i2i_error *err)
+{
+    const char *path = json_string_value(json_object_get(args, "token_file"));
+    char *tok;
+    if (!path) return I2I_OK;
+    I2I_TRY(cli_read_token_file(path, &tok, err));
+    i2i_log_add_secret(tok);
+    json_object_set_new(args, "token", json_string(tok));
+    free(tok);
+    return I2I_OK;
+}
+
+static void fmt_time(int64_t ns, char *out, size_t n)
+{
+    i2i_time_format_rfc3339(ns, out, n);
+}
+
+static int cmd_replicate(json_t *args)
+{
+    replicate_job job;
+    replicate_result res;
+    replicate_hooks hooks;
+    cli_progress prog;
+    i2i_error err;
+    int rc, as_json = json_is_true(json_object_get(args, "json_output"));
+
+    if (!json_object_get(args, "measurement")) {
+        fprintf(stderr, "influx2iceberg replicate: --measurement is required (see --help)\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (apply_token_file(args, &err) < 0 || replicate_job_from_json(args, NULL, &job, &err) < 0) {
+        fprintf(stderr, "influx2iceberg: %s\n", err.msg);
+        return err.code == I2I_ERR_INVALID ? CLI_EXIT_USAGE : CLI_EXIT_ERROR;
+    }
+    cli_progress_init(&prog, !json_is_true(json_object_get(args, "no_progress")));
+    memset(&hooks, 0, sizeof hooks);
+    hooks.on_event = cli_progress_event;
+    hooks.ctx = &prog;
+    hooks.cancel = &stop_requested;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+
+    rc = replicate_run(&job, &hooks, &res, &err);
+    cli_progress_clear(&prog);
+    if (rc < 0) {
+        fprintf(stderr, "influx2iceberg: replicate failed: %s\n", err.msg);
+        if (res.windows_committed > 0)
+            fprintf(stderr, "influx2iceberg: %lld window(s) were committed before the failure; a rerun "
+                            "continues after them\n", (long long)res.windows_committed);
+        replicate_job_free(&job);
+        return CLI_EXIT_ERROR;
+    }
+    if (as_json) {
+        json_t *o = replicate_result_json(&job, &res);
+        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        printf("%s\n", s ? s : "{}");
+        free(s);
+        json_decref(o);
+    } else if (res.nothing_to_do) {
+        printf("%s -> %s.%s: nothing to do (%s), %.2fs\n", job.measurement, job.namespace_, job.table_name,
+               res.range_start >= res.range_end ? "no rows in range" : "every window already committed",
+               (double)res.elapsed_ns / 1e9);
+    } else {
+        double secs = (double)res.elapsed_ns / 1e9;
+        printf("%s -> %s.%s: %lld rows in %lld window(s) (%lld skipped, %lld empty), %lld file(s), "
+               "%.1f MB, %.2fs, %.0f rows/s%s\n",
+               job.measurement, job.namespace_, job.table_name, (long long)res.rows,
+               (long long)res.windows_committed, (long long)res.windows_skipped,
+               (long long)res.windows_empty, (long long)res.files, (double)res.bytes / 1e6, secs,
+               secs > 0 ? (double)res.rows / secs : 0.0, res.table_created ? ", table created" : "");
+        if (res.timestamps_truncated)
+            printf("note: %lld timestamp(s) had sub-microsecond digits, truncated (Iceberg v2 stores "
+                   "microseconds; --format-version 3 keeps nanoseconds)\n",
+                   (long long)res.timestamps_truncated);
+        if (res.nonfinite)
+            printf("note: %lld NaN/Infinity value(s) arrived (InfluxDB sends them as JSON null) and "
+                   "were stored as NaN\n", (long long)res.nonfinite);
+    }
+    replicate_job_free(&job);
+    return CLI_EXIT_OK;
+}
+
+static int cmd_inspect(json_t *args)
+{
+    const char *ns = json_string_value(json_object_get(args, "namespace"));
+    const char *name = json_string_value(json_object_get(args, "table_name"));
+    const char *cfg = json_string_value(json_object_get(args, "catalog_configs"));
+    const char *wh = json_string_value(json_object_get(args, "warehouse_dir"));
+    catalog *cat = NULL;
+    iceberg_table *t = NULL;
+    iceberg_file_list files = {0};
+    const iceberg_snapshot *snaps;
+    size_t nsnaps, i;
+    i2i_error err;
+    json_t *configs = NULL;
+    const char *key;
+    json_t *val;
+    int64_t rows = 0, bytes = 0;
+    int rc = CLI_EXIT_ERROR;
+
+    if (!name) {
+        fprintf(stderr, "influx2iceberg inspect: --table-name is required (see --help)\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (!ns) ns = "default";
+    if (cfg) {
+        if (replicate_parse_catalog_configs(cfg, &configs, &err) < 0) {
+            fprintf(stderr, "influx2iceberg: %s\n", err.msg);
+            return CLI_EXIT_USAGE;
+        }
+        if (catalog_open(configs, NULL, &cat, &err) < 0) goto fail;
+    } else if (catalog_open_default(wh ? wh : "warehouse", &cat, &err) < 0) {
+        goto fail;
+    }
+    if (iceberg_table_open(cat, ns, name, NULL, &t, &err) < 0) goto fail;
+    if (iceberg_table_live_files(t, &files, &err) < 0) goto fail;
+    for (i = 0; i < files.n; i++) {
+        rows += files.files[i].record_count;
+        bytes += files.files[i].file_size;
+    }
+    printf("table      %s.%s (format v%d)\n", ns, name, iceberg_table_format_version(t));
+    printf("location   %s\n", iceberg_table_location(t));
+    printf("metadata   %s\n", iceberg_table_metadata_location(t));
+    {
+        const iceberg_schema *s = iceberg_table_schema(t);
+        printf("columns   ");
+        for (i = 0; i < s->nfields; i++) {
+            char ty[48];
+            printf(" %s:%s%s", s->fields[i].name, iceberg_type_format(s->fields[i].type, ty, sizeof ty),
+                   s->fields[i].required ? "!" : "");
+        }
+        printf("\n");
+    }
+    printf("data       %zu file(s), %lld rows, %lld bytes\n", files.n, (long long)rows, (long long)bytes);
+    json_object_foreach((json_t *)iceberg_table_properties(t), key, val)
+    {
+        replicate_ranges r = {0};
+        size_t k;
+        if (strncmp(key, "influx2iceberg.ranges.", 22) != 0 || !json_is_string(val)) continue;
+        if (replicate_ranges_parse(json_string_value(val), &r, &err) < 0) {
+            printf("windows    source %s: unreadable (%s)\n", key + 22, err.msg);
+            continue;
+        }
+        printf("windows    source %s: %zu committed range(s)\n", key + 22, r.n);
+        for (k = 0; k < r.n; k++) {
+            char a[40], b[40];
+            fmt_time(r.items[k].start, a, sizeof a);
+            fmt_time(r.items[k].end, b, sizeof b);
+            printf("             [%s, %s)\n", a, b);
+        }
+        replicate_ranges_free(&r);
+    }
+    snaps = iceberg_table_snapshots(t, &nsnaps);
+    printf("snapshots  %zu\n", nsnaps);
+    for (i = 0; i < nsnaps; i++) {
+        const json_t *sm = snaps[i].summary;
+        const char *ws = json_string_value(json_object_get(sm, "influx2iceberg.window-start"));
+        const char *we = json_string_value(json_object_get(sm, "influx2iceberg.window-end"));
+        const char *added = json_string_value(json_object_get(sm, "added-records"));
+        const char *run = json_string_value(json_object_get(sm, "influx2iceberg.run-id"));
+        char ts[40], a[40] = "", b[40] = "";
+        fmt_time(snaps[i].timestamp_ms * I2I_NS_PER_MS, ts, sizeof ts);
+        if (ws && we) {
+            fmt_time(strtoll(ws, NULL, 10), a, sizeof a);
+            fmt_time(strtoll(we, NULL, 10), b, sizeof b);
+        }
+        printf("  %lld  seq %lld  %.19sZ  %-7s +%s rows", (long long)snaps[i].snapshot_id,
+               (long long)snaps[i].sequence_number, ts, snaps[i].operation, added ? added : "0");
+        if (ws && we) printf("  window [%s, %s)", a, b);
+        if (run) printf("  run %s", run);
+        printf("\n");
+    }
+    rc = CLI_EXIT_OK;
+    goto out;
+fail:
+    fprintf(stderr, "influx2iceberg inspect: %s\n", err.msg);
+out:
+    iceberg_file_list_free(&files);
+    iceberg_table_free(t);
+    catalog_close(cat);
+    json_decref(configs);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char *sub = argc > 1 ? argv[1] : NULL;
+    json_t *args = NULL;
+    int help = 0, rc;
+    i2i_error err;
+
+    if (!sub || !strcmp(sub, "-h") || !strcmp(sub, "--help") || !strcmp(sub, "help")) {
+        cli_print_usage(NULL);
+        return sub ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    }
+    if (!strcmp(sub, "version") || !strcmp(sub, "--version")) {
+        printf("influx2iceberg %s (build %s)\n", I2I_VERSION, I2I_BUILD);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(sub, "replicate") && strcmp(sub, "inspect")) {
+        fprintf(stderr, "influx2iceberg: unknown command '%s' (try --help)\n", sub);
+        return CLI_EXIT_USAGE;
+    }
+    if (cli_parse_args(argc - 2, argv + 2, sub, &args, &help, &err) != CLI_EXIT_OK) {
+        fprintf(stderr, "influx2iceberg %s: %s\n", sub, err.msg);
+        return CLI_EXIT_USAGE;
+    }
+    if (help) {
+        cli_print_usage(sub);
+        json_decref(args);
+        return CLI_EXIT_OK;
+    }
+    if (set_log_level(args, &err) < 0) {
+        fprintf(stderr, "influx2iceberg: %s\n", err.msg);
+        json_decref(args);
+        return CLI_EXIT_USAGE;
+    }
+    rc = !strcmp(sub, "replicate") ? cmd_replicate(args) : cmd_inspect(args);
+    json_decref(args);
+    return rc;
+}

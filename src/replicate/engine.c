@@ -1,0 +1,598 @@
+/* The replication engine: decide the time range, split it into windows, stream each window from
+ * InfluxDB into partitioned Parquet files and commit it exactly once (design.md §4). */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../iceberg/iceberg.h"
+#include "../source/source.h"
+#include "ranges.h"
+#include "replicate.h"
+#include "version.h"
+
+#define DEFAULT_ROWS_PER_BATCH 65536
+#define MAX_BATCH_BYTES (32u << 20)
+
+typedef struct engine {
+    const replicate_job *job;
+    const replicate_hooks *hooks;
+    replicate_result *res;
+    replicate_progress prog;
+    source *src;
+    source_schema *schema;
+    const char **cols; /* selected source columns, time first */
+    size_t ncols;
+    catalog *cat;
+    iceberg_table *table;
+    columnar_batch *batch;
+    iceberg_writer *writer; /* open while a window part is being written */
+    replicate_ranges empty; /* empty window parts not yet recorded: they ride along with the
+                               next commit (or one properties-only commit at the end), so a long
+                               empty stretch costs queries, not one commit per window */
+    char prop_key[64];
+    int64_t t0;
+    int64_t part_rows;
+} engine;
+
+static int emit(engine *e, replicate_event ev, i2i_error *err)
+{
+    e->prog.event = ev;
+    e->prog.elapsed_ns = i2i_monotonic_ns() - e->t0;
+    e->prog.rows = e->res->rows;
+    e->prog.files = e->res->files;
+    e->prog.bytes = e->res->bytes;
+    if (e->hooks && e->hooks->on_event) return e->hooks->on_event(e->hooks->ctx, &e->prog, err);
+    return I2I_OK;
+}
+
+static int cancelled(const engine *e, i2i_error *err)
+{
+    if (e->hooks && e->hooks->cancel && *e->hooks->cancel)
+        return i2i_error_set(err, I2I_ERR_CANCELLED, "stopped on request; the window in progress was "
+                                                     "not committed and will be redone next time");
+    return I2I_OK;
+}
+
+/* ------------------------------------------------------------------ column selection */
+
+static int in_list(char **list, const char *name)
+{
+    size_t i;
+    for (i = 0; list && list[i]; i++) {
+        if (strcmp(list[i], name) == 0) return 1;
+    }
+    return 0;
+}
+
+static int available_columns(const source_schema *s, i2i_buf *out)
+{
+    size_t i;
+    i2i_buf_reset(out);
+    for (i = 0; i < s->ncols; i++) I2I_TRY(i2i_buf_printf(out, "%s%s", i ? ", " : "", s->cols[i].name));
+    return i2i_buf_cstr(out) ? I2I_OK : I2I_ERR_NOMEM;
+}
+
+static int check_names(engine *e, char **list, const char *key, i2i_error *err)
+{
+    size_t i;
+    for (i = 0; list && list[i]; i++) {
+        if (source_schema_find(e->schema, list[i]) < 0) {
+            i2i_buf avail = I2I_BUF_INIT;
+            available_columns(e->schema, &avail);
+            i2i_error_set(err, I2I_ERR_INVALID, "%s: '%s' is not a column of measurement '%s'; available: %s",
+                          key, list[i], e->job->measurement, avail.data ? (char *)avail.data : "");
+            i2i_buf_free(&avail);
+            return I2I_ERR_INVALID;
+        }
+        if (strcmp(list[i], "time") == 0 && list == e->job->excluded) {
+            return i2i_error_set(err, I2I_ERR_INVALID, "excluded_fields: 'time' cannot be excluded: "
+                                                       "every row needs its timestamp");
+        }
+    }
+    return I2I_OK;
+}
+
+static int select_columns(engine *e, i2i_error *err)
+{
+    const source_schema *s = e->schema;
+    size_t i;
+    I2I_TRY(check_names(e, e->job->included, "included_fields", err));
+    I2I_TRY(check_names(e, e->job->excluded, "excluded_fields", err));
+    e->cols = calloc(s->ncols + 1, sizeof *e->cols);
+    if (!e->cols) return i2i_error_nomem(err, "selecting columns");
+    e->cols[e->ncols++] = s->cols[s->time_index].name;
+    for (i = 0; i < s->ncols; i++) {
+        const char *name = s->cols[i].name;
+        if ((int)i == s->time_index) continue;
+        if (e->job->included && !in_list(e->job->included, name)) continue;
+        if (in_list(e->job->excluded, name)) continue;
+        e->cols[e->ncols++] = name;
+    }
+    return I2I_OK;
+}
+
+/* ------------------------------------------------------------------ table and schema */
+
+static int iceberg_type_for(engine *e, const source_column *c, int format_version, iceberg_type *t,
+                            i2i_error *err)
+{
+    iceberg_type_options o;
+    memset(&o, 0, sizeof o);
+    if (c->role == SOURCE_ROLE_TIME && format_version >= 3) o.time_nanos = 1;
+    (void)e;
+    return iceberg_type_for_column(c->type, format_version, &o, t, err);
+}
+
+static int open_table(engine *e, i2i_error *err)
+{
+    const replicate_job *job = e->job;
+    iceberg_column_def *defs;
+    iceberg_create_options create;
+    size_t i;
+    int rc;
+
+    if (job->catalog_configs) {
+        I2I_TRY(catalog_open(job->catalog_configs, job->base_dir, &e->cat, err));
+    } else {
+        I2I_TRY(catalog_open_default(job->default_warehouse, &e->cat, err));
+    }
+    defs = calloc(e->ncols, sizeof *defs);
+    if (!defs) return i2i_error_nomem(err, "building the table schema");
+    for (i = 0; i < e->ncols; i++) {
+        const source_column *c = &e->schema->cols[source_schema_find(e->schema, e->cols[i])];
+        defs[i].name = c->name;
+        defs[i].required = c->role == SOURCE_ROLE_TIME;
+        I2I_TRY_GOTO(iceberg_type_for(e, c, job->format_version, &defs[i].type, err), rc, out);
+    }
+    memset(&create, 0, sizeof create);
+    create.format_version = job->format_version;
+    create.columns = defs;
+    create.ncolumns = e->ncols;
+    create.time_column = e->schema->cols[e->schema->time_index].name;
+    I2I_TRY_GOTO(iceberg_time_partition_parse(job->partition_by, &create.partition, err), rc, out);
+    rc = iceberg_table_open(e->cat, job->namespace_, job->table_name, &create, &e->table, err);
+    if (rc < 0) i2i_error_wrap(err, "table %s.%s", job->namespace_, job->table_name);
+    else e->res->table_created = iceberg_table_current_snapshot_id(e->table) < 0 &&
+                                 iceberg_table_snapshots(e->table, &i) && i == 0;
+out:
+    free(defs);
+    return rc;
+}
+
+static int is_time_type(iceberg_type_id id)
+{
+    return id == ICEBERG_TYPE_TIMESTAMP || id == ICEBERG_TYPE_TIMESTAMPTZ ||
+           id == ICEBERG_TYPE_TIMESTAMP_NS || id == ICEBERG_TYPE_TIMESTAMPTZ_NS;
+}
+
+/* Every selected column must be in the table with a compatible type; new ones are added when
+ * auto_update_schema is on, and are an error naming them otherwise. */
+static int reconcile_schema(engine *e, i2i_error *err)
+{
+    const iceberg_schema *ts = iceberg_table_schema(e->table);
+    int fv = iceberg_table_format_version(e->table);
+    iceberg_column_def *add = NULL;
+    size_t nadd = 0, i;
+    i2i_buf missing = I2I_BUF_INIT;
+    int rc = I2I_OK;
+
+    add = calloc(e->ncols, sizeof *add);
+    if (!add) return i2i_error_nomem(err, "checking the table schema");
+    for (i = 0; i < e->ncols; i++) {
+        const source_column *c = &e->schema->cols[source_schema_find(e->schema, e->cols[i])];
+        const iceberg_field *f = iceberg_schema_find(ts, c->name);
+        iceberg_type want;
+        char a[48], b[48];
+        I2I_TRY_GOTO(iceberg_type_for(e, c, fv, &want, err), rc, out);
+        if (!f) {
+            if (c->role == SOURCE_ROLE_TIME) {
+                rc = i2i_error_set(err, I2I_ERR_INVALID,
+                                   "table %s.%s has no '%s' column: it was not created for InfluxDB data",
+                                   e->job->namespace_, e->job->table_name, c->name);
+                goto out;
+            }
+            add[nadd].name = c->name;
+            add[nadd].type = want;
+            nadd++;
+            i2i_buf_printf(&missing, "%s%s (%s)", missing.len ? ", " : "", c->name,
+                           iceberg_type_format(want, a, sizeof a));
+            continue;
+        }
+        if (c->role == SOURCE_ROLE_TIME ? !is_time_type(f->type.id) : f->type.id != want.id) {
+            rc = i2i_error_set(err, I2I_ERR_INVALID,
+                               "column '%s' is %s in InfluxDB (%s) but %s in table %s.%s",
+                               c->name, iceberg_type_format(want, a, sizeof a), c->data_type,
+                               iceberg_type_format(f->type, b, sizeof b), e->job->namespace_,
+                               e->job->table_name);
+            goto out;
+        }
+    }
+    if (nadd > 0) {
+        iceberg_schema_change change;
+        if (!e->job->auto_update_schema) {
+            rc = i2i_error_set(err, I2I_ERR_INVALID,
+                               "measurement '%s' has columns that table %s.%s lacks: %s. Pass "
+                               "auto_update_schema (--auto-update-schema) to add them, or exclude them",
+                               e->job->measurement, e->job->namespace_, e->job->table_name,
+                               i2i_buf_cstr(&missing));
+            goto out;
+        }
+        memset(&change, 0, sizeof change);
+        change.add = add;
+        change.nadd = nadd;
+        I2I_TRY_GOTO(iceberg_table_update_schema(e->table, &change, err), rc, out);
+        e->res->columns_added += (int)nadd;
+        I2I_INFO("added %zu column(s) to %s.%s: %s", nadd, e->job->namespace_, e->job->table_name,
+                 i2i_buf_cstr(&missing));
+    }
+out:
+    free(add);
+    i2i_buf_free(&missing);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ committed ranges */
+
+static int load_ranges(engine *e, replicate_ranges *r, i2i_error *err)
+{
+    const char *text = iceberg_table_property(e->table, e->prop_key);
+    int rc = replicate_ranges_parse(text, r, err);
+    if (rc < 0) i2i_error_wrap(err, "table property %s", e->prop_key);
+    return rc;
+}
+
+typedef struct range_update {
+    const char *key;
+    int64_t start, end;          /* the part being committed (start == end: none) */
+    const replicate_ranges *also; /* pending empty parts recorded in the same commit */
+} range_update;
+
+/* Re-applied on every commit attempt against the head it lands on, so two writers never lose
+ * each other's ranges. */
+static int merge_range_property(void *ctx, const json_t *head_props, json_t *updates, i2i_error *err)
+{
+    const range_update *u = ctx;
+    const json_t *cur = json_object_get(head_props, u->key);
+    replicate_ranges r = {0};
+    i2i_buf text = I2I_BUF_INIT;
+    int rc;
+
+    size_t i;
+
+    rc = replicate_ranges_parse(json_is_string(cur) ? json_string_value(cur) : NULL, &r, err);
+    if (rc == I2I_OK) rc = replicate_ranges_add(&r, u->start, u->end);
+    for (i = 0; rc == I2I_OK && u->also && i < u->also->n; i++)
+        rc = replicate_ranges_add(&r, u->also->items[i].start, u->also->items[i].end);
+    if (rc == I2I_OK) rc = replicate_ranges_format(&r, &text);
+    if (rc == I2I_OK && json_object_set_new(updates, u->key, json_string((char *)text.data)) != 0)
+        rc = I2I_ERR_NOMEM;
+    if (rc == I2I_ERR_NOMEM) i2i_error_nomem(err, "updating the committed ranges");
+    replicate_ranges_free(&r);
+    i2i_buf_free(&text);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ one window part */
+
+static int on_batch(void *ctx, columnar_batch *b, i2i_error *err)
+{
+    engine *e = ctx;
+    I2I_TRY(cancelled(e, err));
+    I2I_TRY(iceberg_writer_write(e->writer, b, err));
+    e->part_rows += (int64_t)b->nrows;
+    e->res->rows += (int64_t)b->nrows;
+    return emit(e, REPLICATE_EVENT_BATCH, err);
+}
+
+static json_t *summary_for(engine *e, int64_t start, int64_t end)
+{
+    json_t *s = json_object();
+    char num[32];
+    if (!s) return NULL;
+    json_object_set_new(s, "influx2iceberg.source-id", json_string(e->res->source_id));
+    snprintf(num, sizeof num, "%lld", (long long)start);
+    json_object_set_new(s, "influx2iceberg.window-start", json_string(num));
+    snprintf(num, sizeof num, "%lld", (long long)end);
+    json_object_set_new(s, "influx2iceberg.window-end", json_string(num));
+    json_object_set_new(s, "influx2iceberg.run-id", json_string(e->res->run_id));
+    json_object_set_new(s, "influx2iceberg.version", json_string(I2I_VERSION));
+    json_object_set_new(s, "influx2iceberg.database", json_string(e->job->database));
+    json_object_set_new(s, "influx2iceberg.measurement", json_string(e->job->measurement));
+    return s;
+}
+
+static int replicate_part(engine *e, int64_t start, int64_t end, i2i_error *err)
+{
+    iceberg_writer_options wo;
+    iceberg_write_result wr;
+    source_query q;
+    source_query_stats qs;
+    range_update upd = {e->prop_key, start, end, &e->empty};
+    iceberg_commit_result cr;
+    json_t *summary = NULL;
+    int rc;
+
+    e->prog.window_start = start;
+    e->prog.window_end = end;
+    I2I_TRY(emit(e, REPLICATE_EVENT_WINDOW_BEGIN, err));
+
+    memset(&wo, 0, sizeof wo);
+    wo.run_id = e->res->run_id;
+    I2I_TRY(iceberg_writer_open(e->table, &wo, &e->writer, err));
+
+    memset(&q, 0, sizeof q);
+    memset(&qs, 0, sizeof qs);
+    q.table = e->job->measurement;
+    q.batch = e->batch;
+    q.start_ns = start;
+    q.end_ns = end;
+    q.max_batch_bytes = MAX_BATCH_BYTES;
+    q.on_batch = on_batch;
+    q.ctx = e;
+    e->part_rows = 0;
+    rc = source_query_range(e->src, &q, &qs, err);
+    e->res->nonfinite += (int64_t)qs.nonfinite;
+    if (rc < 0) {
+        char a[40], b[40];
+        iceberg_writer_abort(e->writer);
+        e->writer = NULL;
+        e->res->rows -= e->part_rows; /* those rows were not committed */
+        i2i_time_format_rfc3339(start, a, sizeof a);
+        i2i_time_format_rfc3339(end, b, sizeof b);
+        return i2i_error_wrap(err, "window [%s, %s) of '%s' (nothing committed for it)", a, b,
+                              e->job->measurement);
+    }
+    memset(&wr, 0, sizeof wr);
+    rc = iceberg_writer_finish(e->writer, &wr, err);
+    e->writer = NULL;
+    if (rc < 0) return rc;
+
+    rc = emit(e, REPLICATE_EVENT_BEFORE_COMMIT, err);
+    if (rc < 0) goto remove_files;
+
+    memset(&cr, 0, sizeof cr);
+    if (wr.nfiles > 0) {
+        iceberg_append_request req;
+        summary = summary_for(e, start, end);
+        if (!summary) {
+            rc = i2i_error_nomem(err, "building the snapshot summary");
+            goto remove_files;
+        }
+        memset(&req, 0, sizeof req);
+        req.files = wr.files;
+        req.nfiles = wr.nfiles;
+        req.summary = summary;
+        req.props_fn = merge_range_property;
+        req.props_ctx = &upd;
+        rc = iceberg_append(e->table, &req, &cr, err);
+        json_decref(summary);
+        if (rc < 0) {
+            /* After an unknown outcome the files may be referenced by a commit: keep them. */
+            if (rc == I2I_ERR_UNKNOWN) goto out;
+            goto remove_files;
+        }
+        e->res->snapshots++;
+        e->res->files += (int64_t)wr.nfiles;
+        e->res->bytes += wr.bytes;
+        e->empty.n = 0; /* recorded by this commit */
+    } else {
+        rc = replicate_ranges_add(&e->empty, start, end);
+        if (rc < 0) {
+            i2i_error_nomem(err, "recording an empty window");
+            goto out;
+        }
+        e->res->windows_empty++;
+    }
+    e->res->commit_conflicts += cr.conflicts;
+    e->res->timestamps_truncated += wr.timestamps_truncated;
+    e->res->windows_committed++;
+    rc = emit(e, REPLICATE_EVENT_COMMITTED, err);
+    goto out;
+remove_files:
+    iceberg_remove_files(e->table, wr.files, wr.nfiles);
+    e->res->rows -= e->part_rows;
+out:
+    iceberg_write_result_free(&wr);
+    if (rc < 0 && rc != I2I_ERR_CANCELLED) {
+        char a[40], b[40];
+        i2i_time_format_rfc3339(start, a, sizeof a);
+        i2i_time_format_rfc3339(end, b, sizeof b);
+        i2i_error_wrap(err, "committing window [%s, %s) to %s.%s", a, b, e->job->namespace_,
+                       e->job->table_name);
+    }
+    return rc;
+}
+
+/* Record the pending empty window parts (one properties-only commit). */
+static int flush_empty(engine *e, i2i_error *err)
+{
+    range_update upd = {e->prop_key, 0, 0, &e->empty};
+    iceberg_commit_result cr;
+    int rc;
+    if (e->empty.n == 0 || !e->table) return I2I_OK;
+    rc = iceberg_commit_properties(e->table, NULL, merge_range_property, &upd, NULL, &cr, err);
+    if (rc < 0) return i2i_error_wrap(err, "recording %zu empty window range(s)", e->empty.n);
+    e->res->commit_conflicts += cr.conflicts;
+    e->empty.n = 0;
+    return I2I_OK;
+}
+
+/* ------------------------------------------------------------------ the run */
+
+static int decide_range(engine *e, int64_t *start, int64_t *end, i2i_error *err)
+{
+    const replicate_job *job = e->job;
+    int64_t now = i2i_now_ns();
+    replicate_ranges r = {0};
+    int rc = I2I_OK;
+
+    e->res->incremental = job->has_window && !job->has_start && !job->has_end;
+    *end = job->has_end ? job->end_ns : now - job->lag_ns;
+    if (e->res->incremental) {
+        int64_t last;
+        I2I_TRY(load_ranges(e, &r, err));
+        last = replicate_ranges_last_end(&r);
+        replicate_ranges_free(&r);
+        *start = last != INT64_MIN ? last : now - job->window_ns;
+    } else if (job->has_start) {
+        *start = job->start_ns;
+    } else {
+        int64_t min_ns = 0, max_ns = 0;
+        int empty = 0;
+        rc = source_time_bounds(e->src, job->measurement, &min_ns, &max_ns, &empty, err);
+        if (rc < 0) return i2i_error_wrap(err, "finding the oldest row of '%s'", job->measurement);
+        if (empty) {
+            *start = *end;
+            return I2I_OK;
+        }
+        *start = min_ns;
+        /* Without an explicit end, stop just after the newest row: the windows between it and
+         * now would all be empty, and the next run continues from there anyway. */
+        if (!job->has_end && max_ns < *end) *end = max_ns + 1;
+        if (!job->has_end && max_ns >= *end) {
+            I2I_INFO("rows newer than now - lag (%llds) are left for the next run",
+                     (long long)(job->lag_ns / I2I_NS_PER_S));
+        }
+    }
+    return rc;
+}
+
+static void make_run_id(char *out, size_t outsz)
+{
+    uint8_t rnd[4] = {0};
+    char hex[9], ts[40];
+    int64_t now = i2i_now_ns();
+    i2i_random_bytes(rnd, sizeof rnd, NULL);
+    i2i_hex(rnd, sizeof rnd, hex);
+    i2i_time_format_rfc3339(now, ts, sizeof ts);
+    /* 2026-11-26T06:53:08.123456789Z -> 20261126T065308 */
+    snprintf(out, outsz, "%.4s%.2s%.2sT%.2s%.2s%.2s-%s", ts, ts + 5, ts + 8, ts + 11, ts + 14, ts + 17, hex);
+}
+
+static void engine_free(engine *e)
+{
+    replicate_ranges_free(&e->empty);
+    iceberg_writer_abort(e->writer);
+    columnar_batch_free(e->batch);
+    iceberg_table_free(e->table);
+    catalog_close(e->cat);
+    free(e->cols);
+    source_schema_free(e->schema);
+    source_close(e->src);
+}
+
+int replicate_run(const replicate_job *job, const replicate_hooks *hooks, replicate_result *res,
+                  i2i_error *err)
+{
+    engine e;
+    source_config cfg;
+    int64_t start = 0, end = 0, cursor;
+    replicate_ranges done = {0}, todo = {0};
+    int rc;
+
+    memset(&e, 0, sizeof e);
+    memset(res, 0, sizeof *res);
+    e.job = job;
+    e.hooks = hooks;
+    e.res = res;
+    e.t0 = i2i_monotonic_ns();
+    replicate_source_id(job, res->source_id);
+    replicate_ranges_property(res->source_id, e.prop_key, sizeof e.prop_key);
+    make_run_id(res->run_id, sizeof res->run_id);
+
+    source_config_defaults(&cfg);
+    cfg.url = job->host;
+    cfg.database = job->database;
+    cfg.token = job->token;
+    cfg.insecure = job->tls_insecure;
+    I2I_TRY_GOTO(source_open(&cfg, &e.src, err), rc, out);
+    rc = source_discover_schema(e.src, job->measurement, &e.schema, err);
+    if (rc < 0) {
+        i2i_error_wrap(err, "InfluxDB %s, database '%s'", job->host, job->database);
+        goto out;
+    }
+    I2I_TRY_GOTO(select_columns(&e, err), rc, out);
+    I2I_TRY_GOTO(open_table(&e, err), rc, out);
+    I2I_TRY_GOTO(reconcile_schema(&e, err), rc, out);
+    I2I_TRY_GOTO(source_batch_new(e.schema, e.cols, e.ncols,
+                                  hooks && hooks->rows_per_batch ? hooks->rows_per_batch
+                                                                 : DEFAULT_ROWS_PER_BATCH,
+                                  &e.batch, err),
+                 rc, out);
+    I2I_TRY_GOTO(decide_range(&e, &start, &end, err), rc, out);
+    res->range_start = start;
+    res->range_end = end;
+    e.prog.range_start = start;
+    e.prog.range_end = end;
+    if (start >= end) {
+        res->nothing_to_do = 1;
+        I2I_TRY_GOTO(emit(&e, REPLICATE_EVENT_DONE, err), rc, out);
+        goto out;
+    }
+    res->windows_total = (end - start - 1) / job->batch_ns + 1;
+    if ((end - start) / job->batch_ns > res->windows_total) res->windows_total = INT64_MAX; /* overflow guard */
+    e.prog.windows_total = res->windows_total;
+    I2I_TRY_GOTO(emit(&e, REPLICATE_EVENT_START, err), rc, out);
+
+    for (cursor = start; cursor < end;) {
+        int64_t wend = end - cursor > job->batch_ns ? cursor + job->batch_ns : end;
+        size_t i;
+        I2I_TRY_GOTO(cancelled(&e, err), rc, out);
+        /* The table may have moved on (another writer, our own commits): read its ranges fresh. */
+        I2I_TRY_GOTO(load_ranges(&e, &done, err), rc, out);
+        I2I_TRY_GOTO(replicate_ranges_uncovered(&done, cursor, wend, &todo), rc, out);
+        if (todo.n == 0) {
+            res->windows_skipped++;
+            e.prog.windows_skipped++;
+            e.prog.window_start = cursor;
+            e.prog.window_end = wend;
+            I2I_TRY_GOTO(emit(&e, REPLICATE_EVENT_SKIPPED, err), rc, out);
+        }
+        for (i = 0; i < todo.n; i++) I2I_TRY_GOTO(replicate_part(&e, todo.items[i].start, todo.items[i].end, err), rc, out);
+        e.prog.windows_done++;
+        cursor = wend;
+    }
+    I2I_TRY_GOTO(flush_empty(&e, err), rc, out);
+    if (res->windows_committed == 0 && res->windows_skipped == res->windows_total) res->nothing_to_do = 1;
+    rc = emit(&e, REPLICATE_EVENT_DONE, err);
+out:
+    if (rc < 0 && e.empty.n > 0) {
+        /* The empty windows before the failure were genuinely empty: keep that knowledge. */
+        i2i_error ignored;
+        if (flush_empty(&e, &ignored) < 0) I2I_WARN("%s", ignored.msg);
+    }
+    res->elapsed_ns = i2i_monotonic_ns() - e.t0;
+    replicate_ranges_free(&done);
+    replicate_ranges_free(&todo);
+    engine_free(&e);
+    return rc;
+}
+
+json_t *replicate_result_json(const replicate_job *job, const replicate_result *res)
+{
+    char a[40], b[40];
+    json_t *o = json_object();
+    if (!o) return NULL;
+    i2i_time_format_rfc3339(res->range_start, a, sizeof a);
+    i2i_time_format_rfc3339(res->range_end, b, sizeof b);
+    json_object_set_new(o, "source_measurement", json_string(job->measurement));
+    json_object_set_new(o, "target_table", json_sprintf("%s.%s", job->namespace_, job->table_name));
+    json_object_set_new(o, "mode", json_string(res->incremental ? "incremental" : "backfill"));
+    if (!res->nothing_to_do || res->range_start < res->range_end)
+        json_object_set_new(o, "time_range", json_sprintf("%s to %s", a, b));
+    json_object_set_new(o, "source_id", json_string(res->source_id));
+    json_object_set_new(o, "run_id", json_string(res->run_id));
+    json_object_set_new(o, "total_batches", json_integer(res->windows_total));
+    json_object_set_new(o, "committed_batches", json_integer(res->windows_committed));
+    json_object_set_new(o, "skipped_batches", json_integer(res->windows_skipped));
+    json_object_set_new(o, "empty_batches", json_integer(res->windows_empty));
+    json_object_set_new(o, "total_written_records", json_integer(res->rows));
+    json_object_set_new(o, "data_files", json_integer(res->files));
+    json_object_set_new(o, "bytes_written", json_integer(res->bytes));
+    json_object_set_new(o, "snapshots", json_integer(res->snapshots));
+    json_object_set_new(o, "timestamps_truncated_to_us", json_integer(res->timestamps_truncated));
+    json_object_set_new(o, "nonfinite_values", json_integer(res->nonfinite));
+    json_object_set_new(o, "columns_added", json_integer(res->columns_added));
+    json_object_set_new(o, "table_created", json_boolean(res->table_created));
+    json_object_set_new(o, "execution_time_seconds", json_real((double)res->elapsed_ns / 1e9));
+    return o;
+}
