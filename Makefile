@@ -20,8 +20,12 @@ release: deps
 	cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(RELEASE_DIR) -j$(JOBS)
 
+# The tests run on the Debug build; an optimised clang build is compiled too, because -O2 and
+# clang report warnings (-Werror) that a gcc -O0 build never sees.
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
+	CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build build-clang -j$(JOBS) >/dev/null
 
 bench: release
 	@scripts/bench.sh $(RELEASE_DIR)

@@ -358,7 +358,7 @@ int iceberg_writer_write(iceberg_writer *w, const columnar_batch *b, i2i_error *
         size_t k;
         for (k = 0; k < w->nparts; k++) dw_part_value(&w->parts[k], &w->view, r, &curp[k]);
         if (r == 0 || !dw_key_eq(curp, prevp, w->nparts)) {
-            size_t gid;
+            size_t gid = 0;
             I2I_TRY_GOTO(group_find_or_add(w, curp, &gid, err), rc, done);
             w->run_start[nruns] = r;
             w->run_group[nruns] = gid;
