@@ -565,7 +565,7 @@ int iceberg_append(iceberg_table *t, const iceberg_append_request *req, iceberg_
             const iceberg_snapshot *s = iceberg_table_snapshot(t, c.snapshot_id);
             if (s) res->sequence_number = s->sequence_number;
         }
-        I2I_INFO("table %s.%s: appended %zu file(s) as snapshot %lld (sequence %lld, %d attempt(s))",
+        I2I_DEBUG("table %s.%s: appended %zu file(s) as snapshot %lld (sequence %lld, %d attempt(s))",
                  t->ns, t->name, req->nfiles, (long long)c.snapshot_id, (long long)res->sequence_number,
                  res->attempts);
     } else if (rc != I2I_ERR_UNKNOWN) {
