@@ -149,10 +149,20 @@ static int open_table(engine *e, i2i_error *err)
     create.ncolumns = e->ncols;
     create.time_column = e->schema->cols[e->schema->time_index].name;
     I2I_TRY_GOTO(iceberg_time_partition_parse(job->partition_by, &create.partition, err), rc, out);
-    rc = iceberg_table_open(e->cat, job->namespace_, job->table_name, &create, &e->table, err);
+    /* Load first, then create, so the result can say whether this run created the table (a
+     * concurrent creator winning the race in between is fine: its table is loaded). */
+    rc = iceberg_table_open(e->cat, job->namespace_, job->table_name, NULL, &e->table, err);
+    if (rc == I2I_ERR_NOT_FOUND) {
+        i2i_error_clear(err);
+        rc = iceberg_table_create(e->cat, job->namespace_, job->table_name, &create, &e->table, err);
+        if (rc == I2I_OK) {
+            e->res->table_created = 1;
+        } else if (rc == I2I_ERR_EXISTS) {
+            i2i_error_clear(err);
+            rc = iceberg_table_open(e->cat, job->namespace_, job->table_name, NULL, &e->table, err);
+        }
+    }
     if (rc < 0) i2i_error_wrap(err, "table %s.%s", job->namespace_, job->table_name);
-    else e->res->table_created = iceberg_table_current_snapshot_id(e->table) < 0 &&
-                                 iceberg_table_snapshots(e->table, &i) && i == 0;
 out:
     free(defs);
     return rc;
