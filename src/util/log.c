@@ -7,14 +7,13 @@
 #include <stdlib.h>
 #include <time.h>
 
-#define I2I_MAX_SECRETS 32
 
 static pthread_mutex_t log_mutex = PTHREAD_MUTEX_INITIALIZER;
 static i2i_log_level log_level = I2I_LOG_INFO;
 static i2i_log_sink log_sink = NULL;
 static void *log_sink_ctx = NULL;
-static char *secrets[I2I_MAX_SECRETS];
-static size_t nsecrets = 0;
+static char **secrets; /* grows: a long-running process with many triggers keeps adding */
+static size_t nsecrets = 0, secrets_cap = 0;
 /* The calling thread's own sink (i2i_log_set_thread_sink); overrides log_sink when set. */
 static _Thread_local i2i_log_sink thread_sink = NULL;
 static _Thread_local void *thread_sink_ctx = NULL;
@@ -44,7 +43,14 @@ void i2i_log_add_secret(const char *secret)
     for (i = 0; i < nsecrets; i++) {
         if (strcmp(secrets[i], secret) == 0) goto out;
     }
-    if (nsecrets < I2I_MAX_SECRETS) {
+    if (nsecrets == secrets_cap) {
+        size_t cap = secrets_cap ? secrets_cap * 2 : 16;
+        char **p = realloc(secrets, cap * sizeof *p);
+        if (!p) goto out; /* cannot happen in practice; the secret would stay unredacted */
+        secrets = p;
+        secrets_cap = cap;
+    }
+    {
         char *copy = i2i_strdup(secret);
         if (copy) secrets[nsecrets++] = copy;
     }

@@ -171,3 +171,17 @@ TEST(base64_decodes_plugin_catalog_configs)
     i2i_buf_free(&b);
     i2i_buf_free(&e2);
 }
+
+TEST(many_secrets_are_all_redacted)
+{
+    char s[64], line[128];
+    int i;
+    for (i = 0; i < 100; i++) {
+        snprintf(s, sizeof s, "secret-number-%03d", i);
+        i2i_log_add_secret(s);
+    }
+    snprintf(line, sizeof line, "a secret-number-099 b secret-number-000");
+    i2i_redact_in_place(line);
+    CHECK_EQ_STR(line, "a *** b ***");
+    i2i_log_clear_secrets();
+}
