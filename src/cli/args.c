@@ -38,7 +38,9 @@ static const cli_option options[] = {
     {"tls-insecure", "tls_insecure", OPT_FLAG, "r", NULL, "Do not verify the InfluxDB server's TLS certificate."},
     {"log-level", "log_level", OPT_STRING, "ri", "debug|info|warn|error", "Log verbosity (default info)."},
     {"no-progress", "no_progress", OPT_FLAG, "r", NULL, "No progress bar even on a terminal."},
-    {"json", "json_output", OPT_FLAG, "ri", NULL, "Print the result as JSON."},
+    {"json", "json_output", OPT_FLAG, "r", NULL, "Print the result as JSON."},
+    {"remove-orphans", "remove_orphans", OPT_FLAG, "i", NULL, "Delete data files no snapshot references (left by a run killed before its commit; their names carry its run id)."},
+    {"orphan-min-age", "orphan_min_age", OPT_STRING, "i", "DURATION", "Only treat files older than this as orphans, so a running writer is left alone (default 1h)."},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])

@@ -113,6 +113,41 @@ static int cmd_replicate(json_t *args)
     return CLI_EXIT_OK;
 }
 
+/* Orphans: files of runs killed between writing and committing. Listed always, removed on
+ * request. Returns CLI_EXIT_ERROR only when removal was asked for and failed. */
+static int report_orphans(iceberg_table *t, const json_t *args)
+{
+    const char *age = json_string_value(json_object_get(args, "orphan_min_age"));
+    int remove = json_is_true(json_object_get(args, "remove_orphans"));
+    int64_t min_age_ns = 3600 * I2I_NS_PER_S;
+    iceberg_orphan_list l = {0};
+    i2i_error err;
+    size_t i, removed = 0;
+
+    if (age && i2i_duration_parse(age, &min_age_ns, &err) < 0) {
+        fprintf(stderr, "influx2iceberg inspect: --orphan-min-age: %s\n", err.msg);
+        return -1;
+    }
+    if (iceberg_table_orphan_files(t, min_age_ns / I2I_NS_PER_MS, &l, &err) < 0) {
+        printf("orphans    not searched: %s\n", err.msg);
+        return remove ? -1 : 0;
+    }
+    printf("orphans    %zu file(s), %lld bytes not referenced by any snapshot%s\n", l.n, (long long)l.bytes,
+           l.too_young ? " (younger files skipped: a writer may still be running)" : "");
+    for (i = 0; i < l.n && i < 20; i++) printf("             %s\n", l.files[i].path);
+    if (l.n > 20) printf("             ... and %zu more\n", l.n - 20);
+    if (remove && l.n > 0) {
+        if (iceberg_remove_orphans(t, &l, &removed, &err) < 0) {
+            fprintf(stderr, "influx2iceberg inspect: %s\n", err.msg);
+            iceberg_orphan_list_free(&l);
+            return -1;
+        }
+        printf("orphans    removed %zu file(s)\n", removed);
+    }
+    iceberg_orphan_list_free(&l);
+    return 0;
+}
+
 static int cmd_inspect(json_t *args)
 {
     const char *ns = json_string_value(json_object_get(args, "namespace"));
@@ -183,6 +218,7 @@ static int cmd_inspect(json_t *args)
         }
         replicate_ranges_free(&r);
     }
+    if (report_orphans(t, args) < 0) goto out;
     snaps = iceberg_table_snapshots(t, &nsnaps);
     printf("snapshots  %zu\n", nsnaps);
     for (i = 0; i < nsnaps; i++) {

@@ -376,4 +376,32 @@ typedef struct iceberg_file_list {
 int iceberg_table_live_files(iceberg_table *t, iceberg_file_list *out, i2i_error *err);
 void iceberg_file_list_free(iceberg_file_list *l); /* frees the contents, not l */
 
+/* ================================================================ orphan files */
+
+/* A data file under the table's data directory that no snapshot references: left by a writer
+ * that died after writing and before committing (its name carries that writer's run id). */
+typedef struct iceberg_orphan_file {
+    char *path;
+    int64_t size;
+    int64_t mtime_ms;
+} iceberg_orphan_file;
+
+typedef struct iceberg_orphan_list {
+    iceberg_orphan_file *files;
+    size_t n;
+    int64_t bytes;         /* of the listed files */
+    size_t too_young;      /* unreferenced but younger than min_age_ms: not listed */
+    int64_t scanned_bytes; /* all unreferenced .parquet bytes seen */
+} iceberg_orphan_list;
+
+/* Parquet files under the data directory that the current snapshot does not reference and that
+ * are at least min_age_ms old (so a writer still running is left alone). Only for tables whose
+ * snapshots are all appends (then the current snapshot references every file ever committed);
+ * otherwise I2I_ERR_UNSUPPORTED. */
+int iceberg_table_orphan_files(iceberg_table *t, int64_t min_age_ms, iceberg_orphan_list *out,
+                               i2i_error *err);
+int iceberg_remove_orphans(iceberg_table *t, const iceberg_orphan_list *l, size_t *removed,
+                           i2i_error *err);
+void iceberg_orphan_list_free(iceberg_orphan_list *l); /* frees the contents, not l */
+
 #endif /* I2I_ICEBERG_H */

@@ -159,3 +159,11 @@ int storage_list(storage *s, const char *prefix, json_t *out, i2i_error *err)
 {
     return s->ops->list(s->state, prefix, out, err);
 }
+
+int storage_list_tree(storage *s, const char *prefix, json_t *out, i2i_error *err)
+{
+    if (!s->ops->list_tree)
+        return i2i_error_set(err, I2I_ERR_UNSUPPORTED, "%s storage cannot list '%s' recursively",
+                             s->ops->name, prefix);
+    return s->ops->list_tree(s->state, prefix, out, err);
+}

@@ -44,6 +44,10 @@ typedef struct storage_ops {
      * lists as empty (object stores have no directories). The local back-end hides its own
      * in-flight temp files (".<name>.tmp-<hex>"). */
     int (*list)(void *state, const char *prefix, json_t *out, i2i_error *err);
+    /* Every object below a prefix, at any depth (as an object store lists without a delimiter):
+     * appends {"path": <relative to the prefix>, "size": n, "mtime_ms": t} objects, sorted by
+     * path; temp files hidden. Used to find files no snapshot references (orphans). */
+    int (*list_tree)(void *state, const char *prefix, json_t *out, i2i_error *err);
     void (*close)(void *state);
 } storage_ops;
 
@@ -76,6 +80,7 @@ int storage_writer_write(storage *s, storage_writer *w, const void *data, size_t
 int storage_writer_commit(storage *s, storage_writer *w, i2i_error *err);
 void storage_writer_abort(storage *s, storage_writer *w);
 int storage_list(storage *s, const char *prefix, json_t *out, i2i_error *err);
+int storage_list_tree(storage *s, const char *prefix, json_t *out, i2i_error *err);
 
 /* The local back-end, for tests and the embedded default. */
 int storage_local_open(storage **out, i2i_error *err);

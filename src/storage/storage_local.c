@@ -507,6 +507,8 @@ done:
 
 static void local_close(void *state) { (void)state; }
 
+static int local_list_tree(void *state, const char *prefix, json_t *out, i2i_error *err);
+
 static const storage_ops local_ops = {
     .name = "local",
     .put = local_put,
@@ -520,8 +522,89 @@ static const storage_ops local_ops = {
     .writer_commit = local_writer_commit,
     .writer_abort = local_writer_abort,
     .list = local_list,
+    .list_tree = local_list_tree,
     .close = local_close,
 };
+
+/* Depth-first walk; relative paths are built in one buffer reused for the whole walk. */
+static int walk_tree(const char *dir, i2i_buf *rel, json_t *out, int depth, i2i_error *err)
+{
+    DIR *d;
+    struct dirent *de;
+    int rc = I2I_OK;
+    size_t base = rel->len;
+
+    if (depth > 64) return i2i_error_set(err, I2I_ERR_IO, "local storage: '%s' nests too deeply", dir);
+    d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT || errno == ENOTDIR) return I2I_OK;
+        return i2i_error_set(err, I2I_ERR_IO, "local storage: list '%s': %s", dir, strerror(errno));
+    }
+    while (rc == I2I_OK && (de = readdir(d)) != NULL) {
+        struct stat st;
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || is_temp_name(de->d_name)) continue;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        rel->len = base;
+        if (i2i_buf_printf(rel, "%s%s", base ? "/" : "", de->d_name) != I2I_OK || !i2i_buf_cstr(rel)) {
+            rc = i2i_error_nomem(err, "listing");
+            break;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            i2i_buf child = I2I_BUF_INIT;
+            if (i2i_buf_printf(&child, "%s/%s", dir, de->d_name) != I2I_OK || !i2i_buf_cstr(&child)) {
+                i2i_buf_free(&child);
+                rc = i2i_error_nomem(err, "listing");
+                break;
+            }
+            rc = walk_tree((const char *)child.data, rel, out, depth + 1, err);
+            i2i_buf_free(&child);
+        } else if (S_ISREG(st.st_mode)) {
+            json_t *o = json_pack("{s:s, s:I, s:I}", "path", (const char *)rel->data, "size",
+                                  (json_int_t)st.st_size, "mtime_ms",
+                                  (json_int_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000);
+            if (!o || json_array_append_new(out, o) != 0) rc = i2i_error_nomem(err, "listing");
+        }
+    }
+    rel->len = base;
+    closedir(d);
+    return rc;
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+    const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    return strcmp(json_string_value(json_object_get(x, "path")), json_string_value(json_object_get(y, "path")));
+}
+
+static int local_list_tree(void *state, const char *prefix, json_t *out, i2i_error *err)
+{
+    const char *path;
+    json_t *found;
+    i2i_buf rel = I2I_BUF_INIT;
+    size_t i, n;
+    json_t **items;
+    int rc;
+    (void)state;
+    I2I_TRY(local_path(prefix, &path, err));
+    if (!json_is_array(out))
+        return i2i_error_set(err, I2I_ERR_INVALID, "local storage: list needs a JSON array");
+    found = json_array();
+    if (!found) return i2i_error_nomem(err, "listing");
+    rc = walk_tree(path, &rel, found, 0, err);
+    i2i_buf_free(&rel);
+    n = json_array_size(found);
+    items = rc == I2I_OK ? malloc((n ? n : 1) * sizeof *items) : NULL;
+    if (rc == I2I_OK && !items) rc = i2i_error_nomem(err, "listing");
+    if (rc == I2I_OK) {
+        for (i = 0; i < n; i++) items[i] = json_array_get(found, i);
+        qsort(items, n, sizeof *items, cmp_path);
+        for (i = 0; i < n && rc == I2I_OK; i++)
+            if (json_array_append(out, items[i]) != 0) rc = i2i_error_nomem(err, "listing");
+    }
+    free(items);
+    json_decref(found);
+    return rc;
+}
 
 int storage_local_open(storage **out, i2i_error *err)
 {
