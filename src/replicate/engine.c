@@ -254,21 +254,36 @@ typedef struct range_update {
     const char *key;
     int64_t start, end;          /* the part being committed (start == end: none) */
     const replicate_ranges *also; /* pending empty parts recorded in the same commit */
+    int overlap;                 /* set when the head already has part of [start, end) */
 } range_update;
 
 /* Re-applied on every commit attempt against the head it lands on, so two writers never lose
- * each other's ranges. */
+ * each other's ranges. When that head already covers any of [start, end) (another run of the same
+ * stream committed it since we read the table), appending our files would duplicate those rows:
+ * the commit is refused (u->overlap = 1, I2I_ERR_EXISTS) and the caller drops its files. */
 static int merge_range_property(void *ctx, const json_t *head_props, json_t *updates, i2i_error *err)
 {
-    const range_update *u = ctx;
+    range_update *u = ctx;
     const json_t *cur = json_object_get(head_props, u->key);
-    replicate_ranges r = {0};
+    replicate_ranges r = {0}, free_parts = {0};
     i2i_buf text = I2I_BUF_INIT;
     int rc;
-
     size_t i;
 
     rc = replicate_ranges_parse(json_is_string(cur) ? json_string_value(cur) : NULL, &r, err);
+    if (rc == I2I_OK && u->start < u->end) {
+        rc = replicate_ranges_uncovered(&r, u->start, u->end, &free_parts);
+        if (rc == I2I_OK && !(free_parts.n == 1 && free_parts.items[0].start == u->start &&
+                              free_parts.items[0].end == u->end)) {
+            char a[40], b[40];
+            u->overlap = 1;
+            i2i_time_format_rfc3339(u->start, a, sizeof a);
+            i2i_time_format_rfc3339(u->end, b, sizeof b);
+            rc = i2i_error_set(err, I2I_ERR_EXISTS,
+                               "window [%s, %s) was committed meanwhile by another run of the same "
+                               "stream", a, b);
+        }
+    }
     if (rc == I2I_OK) rc = replicate_ranges_add(&r, u->start, u->end);
     for (i = 0; rc == I2I_OK && u->also && i < u->also->n; i++)
         rc = replicate_ranges_add(&r, u->also->items[i].start, u->also->items[i].end);
@@ -277,6 +292,7 @@ static int merge_range_property(void *ctx, const json_t *head_props, json_t *upd
         rc = I2I_ERR_NOMEM;
     if (rc == I2I_ERR_NOMEM) i2i_error_nomem(err, "updating the committed ranges");
     replicate_ranges_free(&r);
+    replicate_ranges_free(&free_parts);
     i2i_buf_free(&text);
     return rc;
 }
@@ -310,16 +326,20 @@ static json_t *summary_for(engine *e, int64_t start, int64_t end)
     return s;
 }
 
-static int replicate_part(engine *e, int64_t start, int64_t end, i2i_error *err)
+/* Copy one window part and commit it. *redo is set (status I2I_OK) when another run committed
+ * part of it first: nothing of ours was committed, the caller recomputes what is left. */
+static int replicate_part(engine *e, int64_t start, int64_t end, int *redo, i2i_error *err)
 {
     iceberg_writer_options wo;
     iceberg_write_result wr;
     source_query q;
     source_query_stats qs;
-    range_update upd = {e->prop_key, start, end, &e->empty};
+    range_update upd = {e->prop_key, start, end, &e->empty, 0};
     iceberg_commit_result cr;
     json_t *summary = NULL;
     int rc;
+
+    *redo = 0;
 
     e->prog.window_start = start;
     e->prog.window_end = end;
@@ -375,6 +395,15 @@ static int replicate_part(engine *e, int64_t start, int64_t end, i2i_error *err)
         req.props_ctx = &upd;
         rc = iceberg_append(e->table, &req, &cr, err);
         json_decref(summary);
+        if (rc < 0 && upd.overlap) {
+            /* Another run won this window (or part of it); the table now holds its commit. */
+            I2I_INFO("%s; dropping our %zu file(s) for it", err ? err->msg : "", wr.nfiles);
+            i2i_error_clear(err);
+            e->res->commit_conflicts += cr.conflicts;
+            *redo = 1;
+            rc = I2I_OK;
+            goto remove_files;
+        }
         if (rc < 0) {
             /* After an unknown outcome the files may be referenced by a commit: keep them. */
             if (rc == I2I_ERR_UNKNOWN) goto out;
@@ -415,7 +444,7 @@ out:
 /* Record the pending empty window parts (one properties-only commit). */
 static int flush_empty(engine *e, i2i_error *err)
 {
-    range_update upd = {e->prop_key, 0, 0, &e->empty};
+    range_update upd = {e->prop_key, 0, 0, &e->empty, 0};
     iceberg_commit_result cr;
     int rc;
     if (e->empty.n == 0 || !e->table) return I2I_OK;
@@ -464,6 +493,14 @@ static int decide_range(engine *e, int64_t *start, int64_t *end, i2i_error *err)
         }
     }
     return rc;
+}
+
+/* End of the window starting at cursor: the next multiple of batch after cursor, at most end. */
+static int64_t window_end(int64_t cursor, int64_t end, int64_t batch)
+{
+    int64_t step = batch - i2i_floor_mod(cursor, batch); /* 1..batch */
+    /* end > cursor, so the unsigned difference is the exact distance, whatever the signs */
+    return (uint64_t)end - (uint64_t)cursor <= (uint64_t)step ? end : cursor + step;
 }
 
 static void make_run_id(char *out, size_t outsz)
@@ -538,14 +575,16 @@ int replicate_run(const replicate_job *job, const replicate_hooks *hooks, replic
         I2I_TRY_GOTO(emit(&e, REPLICATE_EVENT_DONE, err), rc, out);
         goto out;
     }
-    res->windows_total = (end - start - 1) / job->batch_ns + 1;
-    if ((end - start) / job->batch_ns > res->windows_total) res->windows_total = INT64_MAX; /* overflow guard */
+    /* Windows are aligned to multiples of batch_size since the epoch (the first one may be
+     * shorter), so a 1d window is one day partition, not two halves of two. */
+    res->windows_total = i2i_floor_div(end - 1, job->batch_ns) - i2i_floor_div(start, job->batch_ns) + 1;
     e.prog.windows_total = res->windows_total;
     I2I_TRY_GOTO(emit(&e, REPLICATE_EVENT_START, err), rc, out);
 
     for (cursor = start; cursor < end;) {
-        int64_t wend = end - cursor > job->batch_ns ? cursor + job->batch_ns : end;
+        int64_t wend = window_end(cursor, end, job->batch_ns);
         size_t i;
+        int redo;
         I2I_TRY_GOTO(cancelled(&e, err), rc, out);
         /* The table may have moved on (another writer, our own commits): read its ranges fresh. */
         I2I_TRY_GOTO(load_ranges(&e, &done, err), rc, out);
@@ -557,7 +596,9 @@ int replicate_run(const replicate_job *job, const replicate_hooks *hooks, replic
             e.prog.window_end = wend;
             I2I_TRY_GOTO(emit(&e, REPLICATE_EVENT_SKIPPED, err), rc, out);
         }
-        for (i = 0; i < todo.n; i++) I2I_TRY_GOTO(replicate_part(&e, todo.items[i].start, todo.items[i].end, err), rc, out);
+        for (i = 0, redo = 0; i < todo.n && !redo; i++)
+            I2I_TRY_GOTO(replicate_part(&e, todo.items[i].start, todo.items[i].end, &redo, err), rc, out);
+        if (redo) continue; /* another run committed part of this window: see what is left */
         e.prog.windows_done++;
         cursor = wend;
     }

@@ -9,6 +9,9 @@
  * first run, and stops at now - lag. Anything else is a *backfill* of [backfill_start or MIN(time),
  * backfill_end or min(MAX(time) + 1ns, now - lag)).
  *
+ * Windows are aligned to multiples of batch_size since the epoch (the first and last may be
+ * shorter), so with the default 1d windows and day partitions each window fills whole partitions.
+ *
  * Exactly once (design.md §4): a stream is identified by a source id (hash of host, database,
  * measurement and the include/exclude lists). Each commit carries, atomically with its data files,
  * snapshot summary keys (influx2iceberg.source-id, .window-start, .window-end, .run-id, .version)
@@ -16,7 +19,10 @@
  * Windows already covered are skipped, partly covered ones trimmed; an empty window still advances
  * the range with a properties-only commit, so it is never queried again. A crash before a commit
  * leaves nothing visible (data files carry the run id in their names); a crash after it is seen on
- * the next run through the property.
+ * the next run through the property. Two runs of the same stream at once (an overlapping trigger,
+ * a manual backfill) race per window: the range property is merged against the head each commit
+ * attempt lands on, and a commit whose window that head already covers, even partly, is refused;
+ * the loser drops its files and continues with whatever is left of the window.
  *
  * Memory: one column batch (rows_per_batch rows) + the Parquet writers' compressed row groups; never
  * proportional to a window.
