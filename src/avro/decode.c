@@ -135,68 +135,53 @@ static int read_block_count(avro_decoder *d, size_t item_min, const char *what, 
     return I2I_OK;
 }
 
-static int decode_array(avro_decoder *d, const avro_node *n, json_t **out)
+static int array_item(avro_decoder *d, const avro_node *n, json_t *arr)
 {
-    json_t *arr = json_array();
-    int64_t count, i;
-    int rc;
-    if (!arr) return nomem(d);
-    I2I_TRY_GOTO(push(d, "[]"), rc, fail);
-    for (;;) {
-        I2I_TRY_GOTO(read_block_count(d, n->child[0]->min_size, "array", &count), rc, fail_pop);
-        if (count == 0) break;
-        for (i = 0; i < count; i++) {
-            json_t *item;
-            I2I_TRY_GOTO(avro_decode_value(d, n->child[0], &item), rc, fail_pop);
-            if (json_array_append_new(arr, item) != 0) {
-                rc = nomem(d);
-                goto fail_pop;
-            }
-        }
-    }
-    d->depth--;
-    *out = arr;
+    json_t *item;
+    I2I_TRY(avro_decode_value(d, n->child[0], &item));
+    if (json_array_append_new(arr, item) != 0) return nomem(d);
     return I2I_OK;
-fail_pop:
-    d->depth--;
-fail:
-    json_decref(arr);
-    return rc;
 }
 
-static int decode_map(avro_decoder *d, const avro_node *n, json_t **out)
+static int map_entry(avro_decoder *d, const avro_node *n, json_t *obj)
 {
-    json_t *obj = json_object();
-    int64_t count, i;
+    size_t klen;
+    const char *key;
+    json_t *val;
+    I2I_TRY(avro_read_length(d, "map key", &klen));
+    key = (const char *)d->p;
+    d->p += klen;
+    I2I_TRY(avro_decode_value(d, n->child[0], &val));
+    /* jansson refuses keys that are not UTF-8 (and fails on memory). */
+    if (json_object_setn_new(obj, key, klen, val) != 0)
+        return avro_decode_fail(d, I2I_ERR_FORMAT, "map key is not valid UTF-8");
+    return I2I_OK;
+}
+
+/* Arrays and maps share one block encoding (Avro spec "Arrays", "Maps"); only the item differs.
+ * Takes ownership of c (NULL = out of memory). key_min is the least bytes an item spends before
+ * its value (a map key's length), for the item-count check. */
+static int decode_blocks(avro_decoder *d, const avro_node *n, json_t *c, const char *mark,
+                         size_t key_min, const char *what,
+                         int (*item)(avro_decoder *, const avro_node *, json_t *), json_t **out)
+{
+    int64_t count = 0, i;
     int rc;
-    if (!obj) return nomem(d);
-    I2I_TRY_GOTO(push(d, "{}"), rc, fail);
+    if (!c) return nomem(d);
+    I2I_TRY_GOTO(push(d, mark), rc, fail);
     for (;;) {
-        /* Each entry is a string key (>= 1 byte) and a value. */
-        I2I_TRY_GOTO(read_block_count(d, 1 + n->child[0]->min_size, "map", &count), rc, fail_pop);
+        I2I_TRY_GOTO(read_block_count(d, key_min + n->child[0]->min_size, what, &count), rc,
+                     fail_pop);
         if (count == 0) break;
-        for (i = 0; i < count; i++) {
-            size_t klen;
-            const char *key;
-            json_t *val;
-            I2I_TRY_GOTO(avro_read_length(d, "map key", &klen), rc, fail_pop);
-            key = (const char *)d->p;
-            d->p += klen;
-            I2I_TRY_GOTO(avro_decode_value(d, n->child[0], &val), rc, fail_pop);
-            if (json_object_setn_new(obj, key, klen, val) != 0) {
-                /* jansson refuses keys that are not UTF-8 (and fails on memory). */
-                rc = avro_decode_fail(d, I2I_ERR_FORMAT, "map key is not valid UTF-8");
-                goto fail_pop;
-            }
-        }
+        for (i = 0; i < count; i++) I2I_TRY_GOTO(item(d, n, c), rc, fail_pop);
     }
     d->depth--;
-    *out = obj;
+    *out = c;
     return I2I_OK;
 fail_pop:
     d->depth--;
 fail:
-    json_decref(obj);
+    json_decref(c);
     return rc;
 }
 
@@ -299,8 +284,8 @@ int avro_decode_value(avro_decoder *d, const avro_node *n, json_t **out)
                                     n->count);
         return avro_decode_value(d, n->child[l], out);
     case AVRO_RECORD: return decode_record(d, n, out);
-    case AVRO_ARRAY: return decode_array(d, n, out);
-    case AVRO_MAP: return decode_map(d, n, out);
+    case AVRO_ARRAY: return decode_blocks(d, n, json_array(), "[]", 0, "array", array_item, out);
+    case AVRO_MAP: return decode_blocks(d, n, json_object(), "{}", 1, "map", map_entry, out);
     }
     if (!v) return nomem(d);
     *out = v;

@@ -91,30 +91,6 @@ static size_t utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
     return l;
 }
 
-static size_t utf8_encode(uint32_t cp, uint8_t *o)
-{
-    if (cp < 0x80) {
-        o[0] = (uint8_t)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (uint8_t)(0xC0 | (cp >> 6));
-        o[1] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (uint8_t)(0xE0 | (cp >> 12));
-        o[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (uint8_t)(0xF0 | (cp >> 18));
-    o[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (uint8_t)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 int ice_utf8_upper(const uint8_t *s, size_t n, size_t max_cp, i2i_buf *out)
 {
     size_t plen = ice_utf8_prefix(s, n, max_cp), i = 0, last_start = (size_t)-1;
@@ -135,7 +111,7 @@ int ice_utf8_upper(const uint8_t *s, size_t n, size_t max_cp, i2i_buf *out)
     if (last_start == (size_t)-1) return 0;
     last_cp = last_cp == 0xD7FF ? 0xE000 : last_cp + 1;
     if (i2i_buf_append(out, s, last_start) < 0) return I2I_ERR_NOMEM;
-    if (i2i_buf_append(out, enc, utf8_encode(last_cp, enc)) < 0) return I2I_ERR_NOMEM;
+    if (i2i_buf_append(out, enc, i2i_utf8_encode(last_cp, enc)) < 0) return I2I_ERR_NOMEM;
     return 1;
 }
 

@@ -208,8 +208,8 @@ static PQ_INLINE int enc_string_plain(pq_column *c, const uint32_t *offs, const 
                                       const uint8_t *valid, size_t off, size_t n, int has_nulls,
                                       const uint32_t *rows, i2i_error *err)
 {
-    const uint8_t *mnp = NULL, *mxp = NULL;
-    size_t mnn = 0, mxn = 0, k, cnt = 0;
+    pq_bytes_range range = {NULL, NULL, 0, 0};
+    size_t k, cnt = 0;
     if (!rows) {
         /* One reservation for the whole contiguous piece. */
         size_t bytes = (size_t)(offs[off + n] - offs[off]) + 4 * n;
@@ -227,20 +227,12 @@ static PQ_INLINE int enc_string_plain(pq_column *c, const uint32_t *offs, const 
         i2i_store_le32(dst, (uint32_t)len);
         memcpy(dst + 4, p, len);
         c->plain.len += 4 + len;
-        if (!mnp) {
-            mnp = mxp = p;
-            mnn = mxn = len;
-        } else if (pq_bytes_cmp(p, len, mnp, mnn) < 0) {
-            mnp = p;
-            mnn = len;
-        } else if (pq_bytes_cmp(p, len, mxp, mxn) > 0) {
-            mxp = p;
-            mxn = len;
-        }
+        pq_bytes_range_add(&range, p, len);
         cnt++;
     }
     count_values(c, n, cnt);
-    if (cnt && pq_stats_update_bytes(&c->page_stats, mnp, mnn, mxp, mxn) != I2I_OK) return nomem(err);
+    if (cnt && pq_stats_update_bytes(&c->page_stats, range.mn, range.mnn, range.mx, range.mxn) != I2I_OK)
+        return nomem(err);
     return I2I_OK;
 }
 

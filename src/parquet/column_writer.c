@@ -144,8 +144,8 @@ static int levels_append(pq_column *c, const columnar_column *src, size_t off, c
 /* Page statistics of a dictionary-encoded string page from its distinct entries. */
 static int dict_string_page_stats(pq_column *c, i2i_error *err)
 {
-    const uint8_t *mnp = NULL, *mxp = NULL;
-    size_t mnn = 0, mxn = 0, i;
+    pq_bytes_range range = {NULL, NULL, 0, 0};
+    size_t i;
     if (c->page_values == 0) return I2I_OK;
     if (c->seen_cap < c->dict.count) {
         size_t cap = c->seen_cap ? c->seen_cap : 256;
@@ -168,18 +168,9 @@ static int dict_string_page_stats(pq_column *c, i2i_error *err)
         if (c->seen[e] == c->seen_epoch) continue;
         c->seen[e] = c->seen_epoch;
         p = pq_dict_entry(&c->dict, e, &len);
-        if (!mnp) {
-            mnp = mxp = p;
-            mnn = mxn = len;
-        } else if (pq_bytes_cmp(p, len, mnp, mnn) < 0) {
-            mnp = p;
-            mnn = len;
-        } else if (pq_bytes_cmp(p, len, mxp, mxn) > 0) {
-            mxp = p;
-            mxn = len;
-        }
+        pq_bytes_range_add(&range, p, len);
     }
-    if (pq_stats_update_bytes(&c->page_stats, mnp, mnn, mxp, mxn) != I2I_OK)
+    if (pq_stats_update_bytes(&c->page_stats, range.mn, range.mnn, range.mx, range.mxn) != I2I_OK)
         return i2i_error_nomem(err, "page statistics");
     return I2I_OK;
 }
@@ -467,42 +458,6 @@ int pq_column_finish_chunk(pq_column *c, pq_compressor *z, i2i_error *err)
     return I2I_OK;
 }
 
-static int utf8_valid(const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t b = s[i];
-        size_t len, k;
-        uint32_t cp;
-        if (b < 0x80) {
-            i++;
-            continue;
-        }
-        if ((b & 0xE0) == 0xC0) {
-            len = 2;
-            cp = b & 0x1F;
-        } else if ((b & 0xF0) == 0xE0) {
-            len = 3;
-            cp = b & 0x0F;
-        } else if ((b & 0xF8) == 0xF0) {
-            len = 4;
-            cp = b & 0x07;
-        } else {
-            return 0;
-        }
-        if (i + len > n) return 0;
-        for (k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
 int pq_column_stats_minmax_ok(const pq_column *c)
 {
     const pq_stats *s = &c->chunk_stats;
@@ -510,7 +465,8 @@ int pq_column_stats_minmax_ok(const pq_column *c)
     if (c->spec.physical == PARQUET_BYTE_ARRAY) {
         if (s->min_b.len > PQ_STATS_MAX_BOUND || s->max_b.len > PQ_STATS_MAX_BOUND) return 0;
         if (c->spec.logical == PARQUET_LOGICAL_STRING &&
-            (!utf8_valid(s->min_b.data, s->min_b.len) || !utf8_valid(s->max_b.data, s->max_b.len)))
+            (!i2i_utf8_valid(s->min_b.data, s->min_b.len) ||
+             !i2i_utf8_valid(s->max_b.data, s->max_b.len)))
             return 0;
     }
     return 1;

@@ -53,29 +53,43 @@ static uint64_t slot_hash(const pq_dict *d, uint64_t key)
     return d->kind == PQ_DICT_NUM ? key * PQ_DICT_HASH_K : key;
 }
 
-/* Double the table when it would pass half full. */
-static int grow_if_needed(pq_dict *d)
+/* First free slot on slot_key's probe sequence. */
+static size_t free_slot(const pq_dict *d, uint64_t slot_key)
 {
-    pq_dict_slot *old;
-    size_t oldn, i, mask;
-    if ((size_t)d->count + 1 <= d->nslots / 2) return I2I_OK;
-    old = d->slots;
-    oldn = d->nslots;
+    size_t mask = d->nslots - 1, s = (size_t)(slot_hash(d, slot_key) >> d->shift);
+    while (d->slots[s].idx != PQ_DICT_EMPTY) s = (s + 1) & mask;
+    return s;
+}
+
+/* Double the table; callers grow before an insert that would pass half full. The rehash moves
+ * every entry, so the free slot for the new entry's slot_key is found again. */
+static int grow(pq_dict *d, uint64_t slot_key, size_t *slot)
+{
+    pq_dict_slot *old = d->slots;
+    size_t oldn = d->nslots, i;
     d->slots = NULL;
     if (alloc_slots(d, oldn * 2) != I2I_OK) {
         d->slots = old;
         return I2I_ERR_NOMEM;
     }
-    mask = d->nslots - 1;
     for (i = 0; i < oldn; i++) {
-        size_t s;
-        if (old[i].idx == PQ_DICT_EMPTY) continue;
-        s = (size_t)(slot_hash(d, old[i].key) >> d->shift);
-        while (d->slots[s].idx != PQ_DICT_EMPTY) s = (s + 1) & mask;
-        d->slots[s] = old[i];
+        if (old[i].idx != PQ_DICT_EMPTY) d->slots[free_slot(d, old[i].key)] = old[i];
     }
     free(old);
+    *slot = free_slot(d, slot_key);
     return I2I_OK;
+}
+
+/* Give the next index to a new entry in its free slot and memoise it as the last lookup
+ * (prev_key: the value for NUM, the length for BYTES/FIXED, as the put functions compare it). */
+static uint32_t take_slot(pq_dict *d, size_t slot, uint64_t slot_key, uint64_t prev_key)
+{
+    d->slots[slot].key = slot_key;
+    d->slots[slot].idx = d->count;
+    d->has_prev = 1;
+    d->prev_key = prev_key;
+    d->prev_idx = d->count;
+    return d->count++;
 }
 
 int pq_dict_insert_num_(pq_dict *d, uint64_t key, size_t slot, size_t budget, uint32_t *idx)
@@ -83,25 +97,15 @@ int pq_dict_insert_num_(pq_dict *d, uint64_t key, size_t slot, size_t budget, ui
     size_t w = (size_t)d->value_width;
     if (d->page.len + w > budget || d->count == PQ_DICT_EMPTY - 1) return PQ_DICT_FULL;
     if (i2i_buf_reserve(&d->page, w) != I2I_OK) return I2I_ERR_NOMEM;
-    if ((size_t)d->count + 1 > d->nslots / 2) {
-        size_t mask;
-        if (grow_if_needed(d) != I2I_OK) return I2I_ERR_NOMEM;
-        mask = d->nslots - 1;
-        slot = (size_t)((key * PQ_DICT_HASH_K) >> d->shift);
-        while (d->slots[slot].idx != PQ_DICT_EMPTY) slot = (slot + 1) & mask;
-    }
+    if ((size_t)d->count + 1 > d->nslots / 2 && grow(d, key, &slot) != I2I_OK)
+        return I2I_ERR_NOMEM;
     if (w == 8) {
         i2i_store_le64(d->page.data + d->page.len, key);
     } else {
         i2i_store_le32(d->page.data + d->page.len, (uint32_t)key);
     }
     d->page.len += w;
-    d->slots[slot].key = key;
-    d->slots[slot].idx = d->count;
-    *idx = d->count++;
-    d->has_prev = 1;
-    d->prev_key = key;
-    d->prev_idx = *idx;
+    *idx = take_slot(d, slot, key, key);
     return 0;
 }
 
@@ -125,7 +129,7 @@ uint64_t pq_hash_bytes_long_(const uint8_t *p, size_t n)
 int pq_dict_insert_bytes_(pq_dict *d, const uint8_t *p, size_t n, uint64_t h, size_t s,
                           size_t budget, uint32_t *idx)
 {
-    size_t mask, need;
+    size_t need;
 
     /* New entry. */
     need = n + (d->kind == PQ_DICT_BYTES ? 4 : 0);
@@ -139,12 +143,8 @@ int pq_dict_insert_bytes_(pq_dict *d, const uint8_t *p, size_t n, uint64_t h, si
         d->entry_off = e;
         d->entry_cap = cap;
     }
-    if ((size_t)d->count + 1 > d->nslots / 2) {
-        if (grow_if_needed(d) != I2I_OK) return I2I_ERR_NOMEM;
-        mask = d->nslots - 1;
-        s = (size_t)(h >> d->shift);
-        while (d->slots[s].idx != PQ_DICT_EMPTY) s = (s + 1) & mask;
-    }
+    if ((size_t)d->count + 1 > d->nslots / 2 && grow(d, h, &s) != I2I_OK)
+        return I2I_ERR_NOMEM;
     if (d->kind == PQ_DICT_BYTES) {
         i2i_store_le32(d->page.data + d->page.len, (uint32_t)n);
         d->page.len += 4;
@@ -152,11 +152,6 @@ int pq_dict_insert_bytes_(pq_dict *d, const uint8_t *p, size_t n, uint64_t h, si
     d->entry_off[d->count] = (uint32_t)d->page.len;
     if (n) memcpy(d->page.data + d->page.len, p, n);
     d->page.len += n;
-    d->slots[s].key = h;
-    d->slots[s].idx = d->count;
-    *idx = d->count++;
-    d->has_prev = 1;
-    d->prev_key = n;
-    d->prev_idx = *idx;
+    *idx = take_slot(d, s, h, n);
     return 0;
 }

@@ -38,6 +38,27 @@ static inline int pq_bytes_cmp(const uint8_t *a, size_t an, const uint8_t *b, si
     return an < bn ? -1 : (an > bn ? 1 : 0);
 }
 
+/* Running [min, max] of byte strings that stay in place while it is kept (no copies, so it can
+ * live in a hot loop); merged into the statistics with pq_stats_update_bytes. */
+typedef struct pq_bytes_range {
+    const uint8_t *mn, *mx; /* mn == NULL: no value yet */
+    size_t mnn, mxn;
+} pq_bytes_range;
+
+static inline void pq_bytes_range_add(pq_bytes_range *r, const uint8_t *p, size_t n)
+{
+    if (!r->mn) {
+        r->mn = r->mx = p;
+        r->mnn = r->mxn = n;
+    } else if (pq_bytes_cmp(p, n, r->mn, r->mnn) < 0) {
+        r->mn = p;
+        r->mnn = n;
+    } else if (pq_bytes_cmp(p, n, r->mx, r->mxn) > 0) {
+        r->mx = p;
+        r->mxn = n;
+    }
+}
+
 /* Signed 65-bit compare of (hi, lo) pairs. */
 static inline int pq_dec_cmp(int64_t ahi, uint64_t alo, int64_t bhi, uint64_t blo)
 {

@@ -119,36 +119,41 @@ static void fmt_duration(int64_t ns, char *out, size_t n)
     snprintf(out, n, "%lldns", (long long)ns);
 }
 
+/* "[start, end)": every progress line shows its time range half-open, like this. */
+static void fmt_range(int64_t start, int64_t end, char *out, size_t n)
+{
+    char a[40], b[40];
+    fmt_time(start, a, sizeof a);
+    fmt_time(end, b, sizeof b);
+    snprintf(out, n, "[%s, %s)", a, b);
+}
+
 static int on_event(void *ctx, const replicate_progress *p, i2i_error *err)
 {
     call_ctx *c = ctx;
     const replicate_job *job = c->job;
-    char a[40], b[40], d[32];
+    char r[96], d[32];
     (void)err;
     switch (p->event) {
     case REPLICATE_EVENT_START:
         c->started = 1;
-        fmt_time(p->range_start, a, sizeof a);
-        fmt_time(p->range_end, b, sizeof b);
+        fmt_range(p->range_start, p->range_end, r, sizeof r);
         fmt_duration(job->batch_ns, d, sizeof d);
-        I2I_INFO("copying %s -> %s.%s: [%s, %s) in %lld window(s) of at most %s", job->measurement,
-                 job->namespace_, job->table_name, a, b, (long long)p->windows_total, d);
+        I2I_INFO("copying %s -> %s.%s: %s in %lld window(s) of at most %s", job->measurement,
+                 job->namespace_, job->table_name, r, (long long)p->windows_total, d);
         break;
     case REPLICATE_EVENT_WINDOW_BEGIN:
-        fmt_time(p->window_start, a, sizeof a);
-        fmt_time(p->window_end, b, sizeof b);
-        I2I_DEBUG("window [%s, %s): querying", a, b);
+        fmt_range(p->window_start, p->window_end, r, sizeof r);
+        I2I_DEBUG("window %s: querying", r);
         break;
     case REPLICATE_EVENT_COMMITTED:
-        fmt_time(p->window_start, a, sizeof a);
-        fmt_time(p->window_end, b, sizeof b);
-        I2I_INFO("window [%s, %s) done: %lld/%lld window(s), %lld row(s) so far", a, b,
+        fmt_range(p->window_start, p->window_end, r, sizeof r);
+        I2I_INFO("window %s done: %lld/%lld window(s), %lld row(s) so far", r,
                  (long long)p->windows_done + 1, (long long)p->windows_total, (long long)p->rows);
         break;
     case REPLICATE_EVENT_SKIPPED:
-        fmt_time(p->window_start, a, sizeof a);
-        fmt_time(p->window_end, b, sizeof b);
-        I2I_INFO("window [%s, %s) was committed by an earlier run: skipped", a, b);
+        fmt_range(p->window_start, p->window_end, r, sizeof r);
+        I2I_INFO("window %s was committed by an earlier run: skipped", r);
         break;
     case REPLICATE_EVENT_DONE:
         c->started = 1;

@@ -131,30 +131,6 @@ static inline size_t utf8_len(const unsigned char *s)
     return 0;
 }
 
-static size_t put_utf8(char *o, uint32_t cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 static inline int hex4(const char *s, uint32_t *out)
 {
     uint32_t v = 0;
@@ -254,7 +230,7 @@ static const char *scan_string(jsonl_parser *p, const jcol *col, const char *s, 
                 } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
                     return fail(p, col, s, "unpaired UTF-16 surrogate in \\u escape");
                 }
-                tn = put_utf8(tmp, cp);
+                tn = i2i_utf8_encode(cp, (uint8_t *)tmp);
                 s += 4;
                 break;
             }

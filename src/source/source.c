@@ -49,32 +49,6 @@ void source_config_defaults(source_config *cfg)
     cfg->min_split_ns = 60 * I2I_NS_PER_S;
 }
 
-static int valid_utf8(const char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        size_t k, len;
-        if (c == 0) return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c < 0xC2) return 0;
-        len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
-        if (!len || i + len > n) return 0;
-        for (k = 1; k < len; k++) {
-            if (((unsigned char)s[i + k] & 0xC0) != 0x80) return 0;
-        }
-        if (c == 0xE0 && (unsigned char)s[i + 1] < 0xA0) return 0;
-        if (c == 0xED && (unsigned char)s[i + 1] >= 0xA0) return 0;
-        if (c == 0xF0 && (unsigned char)s[i + 1] < 0x90) return 0;
-        if (c == 0xF4 && (unsigned char)s[i + 1] >= 0x90) return 0;
-        i += len;
-    }
-    return 1;
-}
-
 int source_open(const source_config *cfg, source **out, i2i_error *err)
 {
     source *s;
@@ -94,7 +68,7 @@ int source_open(const source_config *cfg, source **out, i2i_error *err)
                              cfg->url);
     if (!cfg->database || !*cfg->database)
         return i2i_error_set(err, I2I_ERR_INVALID, "InfluxDB database is required");
-    if (!valid_utf8(cfg->database, strlen(cfg->database)))
+    if (!i2i_utf8_valid(cfg->database, strlen(cfg->database)))
         return i2i_error_set(err, I2I_ERR_INVALID, "InfluxDB database name is not valid UTF-8");
     if (cfg->token && *cfg->token) {
         const char *t;
@@ -180,35 +154,35 @@ void source_close(source *s)
 
 /* ---------------------------------------------------------------- SQL text */
 
-int source_quote_ident(i2i_buf *out, const char *name, size_t n, i2i_error *err)
+/* Identifiers ("x") and string literals ('x') quote alike in SQL: a quote inside is doubled. */
+static int put_quoted(i2i_buf *out, const char *s, size_t n, char q)
 {
     size_t i;
+    if (i2i_buf_reserve(out, n * 2 + 2) != I2I_OK) return I2I_ERR_NOMEM;
+    i2i_buf_put_u8_unchecked(out, (uint8_t)q);
+    for (i = 0; i < n; i++) {
+        if (s[i] == q) i2i_buf_put_u8_unchecked(out, (uint8_t)q);
+        i2i_buf_put_u8_unchecked(out, (uint8_t)s[i]);
+    }
+    i2i_buf_put_u8_unchecked(out, (uint8_t)q);
+    return I2I_OK;
+}
+
+int source_quote_ident(i2i_buf *out, const char *name, size_t n, i2i_error *err)
+{
     if (!name || n == 0) return i2i_error_set(err, I2I_ERR_INVALID, "empty SQL identifier");
     if (memchr(name, '\0', n)) return i2i_error_set(err, I2I_ERR_INVALID, "SQL identifier contains a NUL byte");
-    if (!valid_utf8(name, n)) return i2i_error_set(err, I2I_ERR_INVALID, "SQL identifier is not valid UTF-8");
-    if (i2i_buf_reserve(out, n * 2 + 2) != I2I_OK) return i2i_error_nomem(err, "quoting an identifier");
-    i2i_buf_put_u8_unchecked(out, '"');
-    for (i = 0; i < n; i++) {
-        if (name[i] == '"') i2i_buf_put_u8_unchecked(out, '"');
-        i2i_buf_put_u8_unchecked(out, (uint8_t)name[i]);
-    }
-    i2i_buf_put_u8_unchecked(out, '"');
+    if (!i2i_utf8_valid(name, n)) return i2i_error_set(err, I2I_ERR_INVALID, "SQL identifier is not valid UTF-8");
+    if (put_quoted(out, name, n, '"') != I2I_OK) return i2i_error_nomem(err, "quoting an identifier");
     return I2I_OK;
 }
 
 int source_quote_literal(i2i_buf *out, const char *text, size_t n, i2i_error *err)
 {
-    size_t i;
     if (!text && n) return i2i_error_set(err, I2I_ERR_INVALID, "NULL SQL literal");
     if (n && memchr(text, '\0', n)) return i2i_error_set(err, I2I_ERR_INVALID, "SQL string literal contains a NUL byte");
-    if (n && !valid_utf8(text, n)) return i2i_error_set(err, I2I_ERR_INVALID, "SQL string literal is not valid UTF-8");
-    if (i2i_buf_reserve(out, n * 2 + 2) != I2I_OK) return i2i_error_nomem(err, "quoting a literal");
-    i2i_buf_put_u8_unchecked(out, '\'');
-    for (i = 0; i < n; i++) {
-        if (text[i] == '\'') i2i_buf_put_u8_unchecked(out, '\'');
-        i2i_buf_put_u8_unchecked(out, (uint8_t)text[i]);
-    }
-    i2i_buf_put_u8_unchecked(out, '\'');
+    if (n && !i2i_utf8_valid(text, n)) return i2i_error_set(err, I2I_ERR_INVALID, "SQL string literal is not valid UTF-8");
+    if (put_quoted(out, text, n, '\'') != I2I_OK) return i2i_error_nomem(err, "quoting a literal");
     return I2I_OK;
 }
 
@@ -668,34 +642,38 @@ static int collect_rollback(void *ctx)
     return 0;
 }
 
-static int query_collect(source *s, const char *sql, const char *what, i2i_buf *out, i2i_error *err)
+/* Run sql and collect its whole answer in out (small answers only: at most RAW_BODY_MAX).
+ * file_limit (may be NULL) as for http_with_retries. */
+static int query_collect(source *s, const char *sql, const char *what, i2i_buf *out, int *file_limit,
+                         i2i_error *err)
 {
-    i2i_buf body = I2I_BUF_INIT;
+    i2i_buf req = I2I_BUF_INIT;
     collect_ctx cc = {out, RAW_BODY_MAX};
     retry_hooks hooks = {collect_mark, collect_rollback, &cc};
     http_call c;
     int rc;
     memset(&c, 0, sizeof c);
     i2i_buf_reset(out);
-    rc = build_query_body(s, sql, strlen(sql), &body, err);
-    if (rc < 0) return rc;
-    c.url = s->query_url;
-    c.body = (const char *)body.data;
-    c.body_len = body.len;
-    c.headers = s->json_headers;
-    c.sink = collect_sink;
-    c.end = collect_end;
-    c.ctx = &cc;
-    rc = http_with_retries(s, &c, what, &hooks, NULL, NULL, NULL, err);
+    rc = build_query_body(s, sql, strlen(sql), &req, err);
+    if (rc == I2I_OK) {
+        c.url = s->query_url;
+        c.body = (const char *)req.data;
+        c.body_len = req.len;
+        c.headers = s->json_headers;
+        c.sink = collect_sink;
+        c.end = collect_end;
+        c.ctx = &cc;
+        rc = http_with_retries(s, &c, what, &hooks, file_limit, NULL, NULL, err);
+    }
     i2i_buf_free(&c.errbody);
-    i2i_buf_free(&body);
+    i2i_buf_free(&req);
     return rc;
 }
 
 int source_query_raw(source *s, const char *sql, i2i_buf *out, i2i_error *err)
 {
     if (!s || !sql || !out) return i2i_error_set(err, I2I_ERR_INVALID, "source_query_raw: NULL argument");
-    return query_collect(s, sql, "query", out, err);
+    return query_collect(s, sql, "query", out, NULL, err);
 }
 
 /* Call fn for every JSON object line of a collected body (jansson: small responses only). */
@@ -780,7 +758,7 @@ int source_list_tables(source *s, char ***names, size_t *n, i2i_error *err)
     rc = query_collect(s,
                        "SELECT table_schema, table_name FROM information_schema.tables "
                        "WHERE table_schema = 'iox'",
-                       "listing tables", &body, err);
+                       "listing tables", &body, NULL, err);
     if (rc == I2I_OK) rc = for_each_line(&body, "listing tables", table_row, &sv, err);
     i2i_buf_free(&body);
     if (rc == I2I_OK && !sv.v) {
@@ -991,7 +969,7 @@ int source_discover_schema(source *s, const char *table, source_schema **out, i2
         rc = i2i_error_nomem(err, "building a query");
         goto out;
     }
-    I2I_TRY_GOTO(query_collect(s, (const char *)sql.data, what, &body, err), rc, out);
+    I2I_TRY_GOTO(query_collect(s, (const char *)sql.data, what, &body, NULL, err), rc, out);
     x.sc = calloc(1, sizeof *x.sc);
     if (!x.sc || !(x.sc->table = i2i_strdup(table))) {
         rc = i2i_error_nomem(err, "reading the schema");
@@ -1111,27 +1089,10 @@ static int bounds_row(void *ctx, json_t *row, i2i_error *err)
 static int bounds_query(source *s, const char *sql, const char *what, bounds_ctx *b, int *file_limit,
                         i2i_error *err)
 {
-    i2i_buf body = I2I_BUF_INIT, req = I2I_BUF_INIT;
-    collect_ctx cc = {&body, RAW_BODY_MAX};
-    retry_hooks hooks = {collect_mark, collect_rollback, &cc};
-    http_call c;
-    int rc;
-    memset(&c, 0, sizeof c);
-    rc = build_query_body(s, sql, strlen(sql), &req, err);
-    if (rc == I2I_OK) {
-        c.url = s->query_url;
-        c.body = (const char *)req.data;
-        c.body_len = req.len;
-        c.headers = s->json_headers;
-        c.sink = collect_sink;
-        c.end = collect_end;
-        c.ctx = &cc;
-        rc = http_with_retries(s, &c, what, &hooks, file_limit, NULL, NULL, err);
-    }
+    i2i_buf body = I2I_BUF_INIT;
+    int rc = query_collect(s, sql, what, &body, file_limit, err);
     if (rc == I2I_OK) rc = for_each_line(&body, what, bounds_row, b, err);
-    i2i_buf_free(&c.errbody);
     i2i_buf_free(&body);
-    i2i_buf_free(&req);
     return rc;
 }
 

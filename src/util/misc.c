@@ -1,4 +1,4 @@
-/* Small helpers with no better home: randomness, UUIDs, hex, checked string copies. */
+/* Small helpers with no better home: randomness, UUIDs, hex, UTF-8, checked string copies. */
 #include "util.h"
 
 #include <errno.h>
@@ -50,6 +50,33 @@ char *i2i_strndup(const char *s, size_t n)
     memcpy(p, s, n);
     p[n] = '\0';
     return p;
+}
+
+int i2i_utf8_valid(const void *s, size_t n)
+{
+    const unsigned char *p = s;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = p[i];
+        size_t k, len;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c < 0xC2) return 0;
+        len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
+        if (!len || i + len > n) return 0;
+        for (k = 1; k < len; k++) {
+            if ((p[i + k] & 0xC0) != 0x80) return 0;
+        }
+        /* The second byte's range rules out overlong forms, surrogates and > U+10FFFF. */
+        if (c == 0xE0 && p[i + 1] < 0xA0) return 0;
+        if (c == 0xED && p[i + 1] >= 0xA0) return 0;
+        if (c == 0xF0 && p[i + 1] < 0x90) return 0;
+        if (c == 0xF4 && p[i + 1] >= 0x90) return 0;
+        i += len;
+    }
+    return 1;
 }
 
 char *i2i_strdup(const char *s) { return s ? i2i_strndup(s, strlen(s)) : NULL; }

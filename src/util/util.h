@@ -267,6 +267,35 @@ void i2i_hex(const uint8_t *in, size_t n, char *out);
 int i2i_base64_decode(const char *in, size_t n, i2i_buf *out, i2i_error *err);
 int i2i_base64_encode(const void *in, size_t n, i2i_buf *out);
 
+/* Strict UTF-8 (RFC 3629: no overlong forms, surrogates or code points past U+10FFFF). NUL
+ * bytes are valid UTF-8; callers that must refuse them check separately. */
+int i2i_utf8_valid(const void *s, size_t n);
+
+/* Encode code point cp (at most U+10FFFF) into o[0..3]; returns its length, 1 to 4. */
+static inline size_t i2i_utf8_encode(uint32_t cp, uint8_t *o)
+{
+    if (cp < 0x80) {
+        o[0] = (uint8_t)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (uint8_t)(0xC0 | (cp >> 6));
+        o[1] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (uint8_t)(0xE0 | (cp >> 12));
+        o[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (uint8_t)(0xF0 | (cp >> 18));
+    o[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (uint8_t)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
 /* strdup that returns NULL on failure (POSIX strdup is not C11). */
 char *i2i_strdup(const char *s);
 char *i2i_strndup(const char *s, size_t n);
