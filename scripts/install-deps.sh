@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   build-essential cmake pkg-config clang git curl ca-certificates
   libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev libzstd-dev libsnappy-dev zlib1g-dev
-  libsqlite3-dev libpq-dev
+  libsqlite3-dev libpq-dev time
   postgresql python3 python3-avro
   nodejs npm
 )

@@ -91,7 +91,7 @@ typedef struct parquet_kv {
 typedef struct parquet_writer_options {
     parquet_codec codec;            /* default (0 in a zeroed struct means UNCOMPRESSED, so use
                                        parquet_writer_options_default) */
-    int compression_level;          /* 0 = codec default (zstd 3, gzip 6) */
+    int compression_level;          /* 0 = codec default (zstd 1, gzip 6) */
     size_t row_group_bytes;         /* target uncompressed bytes per row group (128 MiB) */
     size_t page_bytes;              /* target uncompressed page body (1 MiB) */
     size_t page_rows;               /* max rows per page (20000), keeps page stats useful */
