@@ -490,11 +490,11 @@ classify_status:
         } else if (c->status == 401) {
             i2i_error_set(err, I2I_ERR_AUTH,
                           "%s: InfluxDB rejected the token (HTTP 401: %s); check the token given with "
-                          "--token-file or INFLUXDB3_AUTH_TOKEN (token: ***)", what, msg);
+                          "--token-file or INFLUXDB3_AUTH_TOKEN", what, msg);
         } else {
             i2i_error_set(err, I2I_ERR_AUTH,
                           "%s: the token is not allowed to do this on database '%s' (HTTP 403: %s); "
-                          "check the token's permissions (token: ***)", what, s->database, msg);
+                          "check the token's permissions", what, s->database, msg);
         }
         return a;
     }
