@@ -165,7 +165,8 @@ void cli_print_usage(const char *sub)
     if (sub[0] == 'r') {
         printf("\nEnvironment: INFLUXDB3_HOST_URL, INFLUXDB3_DATABASE_NAME, INFLUXDB3_AUTH_TOKEN.\n"
                "Without --window this is a backfill of [--backfill-start, --backfill-end) in --batch-size\n"
-               "windows; windows already committed by an earlier run are skipped, so a rerun adds nothing.\n"
+               "windows (aligned to multiples of --batch-size since the epoch, so 1d = one day partition);\n"
+               "windows already committed by an earlier run are skipped, so a rerun adds nothing.\n"
                "With --window it resumes after the last committed window (first run: now - window) up to\n"
                "now - lag, as a scheduled trigger does.\n");
     }
