@@ -189,13 +189,22 @@ typedef struct entry {
     const char *referenced;
 } entry;
 
-static void put_kv_long(i2i_buf *b, json_t *obj, const char *name, const kv_long *kv, int n)
+/* The null branch of an optional (union with null first) field. */
+static void put_null(i2i_buf *b, json_t *obj, const char *name)
+{
+    avro_put_union(b, 0);
+    json_object_set_new(obj, name, json_null());
+}
+
+/* An optional array of {key: int, value} records (n < 0: null); the values are the longs of kl or,
+ * when kl is NULL, the bytes of kb. */
+static void put_kv(i2i_buf *b, json_t *obj, const char *name, const kv_long *kl, const kv_bytes *kb,
+                   int n)
 {
     int i;
     json_t *arr;
     if (n < 0) {
-        avro_put_union(b, 0);
-        json_object_set_new(obj, name, json_null());
+        put_null(b, obj, name);
         return;
     }
     avro_put_union(b, 1);
@@ -203,35 +212,42 @@ static void put_kv_long(i2i_buf *b, json_t *obj, const char *name, const kv_long
     if (n > 0) {
         avro_put_long(b, n);
         for (i = 0; i < n; i++) {
-            avro_put_int(b, kv[i].key);
-            avro_put_long(b, kv[i].value);
-            json_array_append_new(arr, json_pack("{s:i, s:I}", "key", kv[i].key, "value",
-                                                 (json_int_t)kv[i].value));
+            if (kl) {
+                avro_put_int(b, kl[i].key);
+                avro_put_long(b, kl[i].value);
+                json_array_append_new(arr, json_pack("{s:i, s:I}", "key", kl[i].key, "value",
+                                                     (json_int_t)kl[i].value));
+            } else {
+                avro_put_int(b, kb[i].key);
+                avro_put_bytes(b, kb[i].value, kb[i].len);
+                json_array_append_new(arr, json_pack("{s:i, s:o}", "key", kb[i].key, "value",
+                                                     jbytes(kb[i].value, kb[i].len)));
+            }
         }
     }
     avro_put_long(b, 0);
     json_object_set_new(obj, name, arr);
 }
 
-static void put_kv_bytes(i2i_buf *b, json_t *obj, const char *name, const kv_bytes *kv, int n)
+/* An optional array (n < 0: null) of the longs in longs or, when longs is NULL, the ints in ints. */
+static void put_opt_array(i2i_buf *b, json_t *obj, const char *name, const int64_t *longs,
+                          const int32_t *ints, int n)
 {
     int i;
     json_t *arr;
     if (n < 0) {
-        avro_put_union(b, 0);
-        json_object_set_new(obj, name, json_null());
+        put_null(b, obj, name);
         return;
     }
     avro_put_union(b, 1);
     arr = json_array();
-    if (n > 0) {
-        avro_put_long(b, n);
-        for (i = 0; i < n; i++) {
-            avro_put_int(b, kv[i].key);
-            avro_put_bytes(b, kv[i].value, kv[i].len);
-            json_array_append_new(arr, json_pack("{s:i, s:o}", "key", kv[i].key, "value",
-                                                 jbytes(kv[i].value, kv[i].len)));
-        }
+    if (n) avro_put_long(b, n);
+    for (i = 0; i < n; i++) {
+        if (longs)
+            avro_put_long(b, longs[i]);
+        else
+            avro_put_int(b, ints[i]);
+        json_array_append_new(arr, json_integer(longs ? longs[i] : ints[i]));
     }
     avro_put_long(b, 0);
     json_object_set_new(obj, name, arr);
@@ -253,8 +269,7 @@ static void put_opt_int(i2i_buf *b, json_t *obj, const char *name, int has, int3
 
 static json_t *encode_entry(i2i_buf *b, const entry *e)
 {
-    json_t *top = json_object(), *df = json_object(), *part = json_object(), *arr;
-    int i;
+    json_t *top = json_object(), *df = json_object(), *part = json_object();
 
     avro_put_int(b, e->status);
     json_object_set_new(top, "status", json_integer(e->status));
@@ -274,42 +289,15 @@ static json_t *encode_entry(i2i_buf *b, const entry *e)
     json_object_set_new(df, "record_count", json_integer(e->record_count));
     avro_put_long(b, e->size);
     json_object_set_new(df, "file_size_in_bytes", json_integer(e->size));
-    put_kv_long(b, df, "column_sizes", e->sizes, e->n_sizes);
-    put_kv_long(b, df, "value_counts", e->values, e->n_values);
-    put_kv_long(b, df, "null_value_counts", e->nulls, e->n_nulls);
-    put_kv_long(b, df, "nan_value_counts", e->nans, e->n_nans);
-    put_kv_bytes(b, df, "lower_bounds", e->lower, e->n_lower);
-    put_kv_bytes(b, df, "upper_bounds", e->upper, e->n_upper);
-    avro_put_union(b, 0);
-    json_object_set_new(df, "key_metadata", json_null());
-    if (e->n_splits < 0) {
-        avro_put_union(b, 0);
-        json_object_set_new(df, "split_offsets", json_null());
-    } else {
-        avro_put_union(b, 1);
-        arr = json_array();
-        if (e->n_splits) avro_put_long(b, e->n_splits);
-        for (i = 0; i < e->n_splits; i++) {
-            avro_put_long(b, e->splits[i]);
-            json_array_append_new(arr, json_integer(e->splits[i]));
-        }
-        avro_put_long(b, 0);
-        json_object_set_new(df, "split_offsets", arr);
-    }
-    if (e->n_eq < 0) {
-        avro_put_union(b, 0);
-        json_object_set_new(df, "equality_ids", json_null());
-    } else {
-        avro_put_union(b, 1);
-        arr = json_array();
-        if (e->n_eq) avro_put_long(b, e->n_eq);
-        for (i = 0; i < e->n_eq; i++) {
-            avro_put_int(b, e->eq[i]);
-            json_array_append_new(arr, json_integer(e->eq[i]));
-        }
-        avro_put_long(b, 0);
-        json_object_set_new(df, "equality_ids", arr);
-    }
+    put_kv(b, df, "column_sizes", e->sizes, NULL, e->n_sizes);
+    put_kv(b, df, "value_counts", e->values, NULL, e->n_values);
+    put_kv(b, df, "null_value_counts", e->nulls, NULL, e->n_nulls);
+    put_kv(b, df, "nan_value_counts", e->nans, NULL, e->n_nans);
+    put_kv(b, df, "lower_bounds", NULL, e->lower, e->n_lower);
+    put_kv(b, df, "upper_bounds", NULL, e->upper, e->n_upper);
+    put_null(b, df, "key_metadata");
+    put_opt_array(b, df, "split_offsets", e->splits, NULL, e->n_splits);
+    put_opt_array(b, df, "equality_ids", NULL, e->eq, e->n_eq);
     put_opt_int(b, df, "sort_order_id", e->has_sort, e->sort);
     avro_put_union(b, e->referenced ? 1 : 0);
     if (e->referenced) avro_put_string(b, e->referenced);
@@ -370,8 +358,7 @@ static json_t *encode_manifest_file(i2i_buf *b, const manifest_file *m)
     json_object_set_new(o, "existing_rows_count", json_integer(m->existing_rows));
     json_object_set_new(o, "deleted_rows_count", json_integer(m->deleted_rows));
     if (m->n_parts < 0) {
-        avro_put_union(b, 0);
-        json_object_set_new(o, "partitions", json_null());
+        put_null(b, o, "partitions");
     } else {
         avro_put_union(b, 1);
         arr = json_array();
@@ -467,8 +454,7 @@ static json_t *encode_kitchen(i2i_buf *b, int k)
     avro_put_long(b, 0);
     json_object_set_new(o, "tags", tags);
     if (k % 4 == 3) {
-        avro_put_union(b, 0);
-        json_object_set_new(o, "inner", json_null());
+        put_null(b, o, "inner");
     } else {
         avro_put_union(b, 1);
         avro_put_double(b, k * 0.5);

@@ -2,7 +2,6 @@
 #ifndef I2I_CATALOG_TEST_UTIL_H
 #define I2I_CATALOG_TEST_UTIL_H
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,18 +60,39 @@ static inline json_t *test_next_metadata(const catalog_table *base)
     return md;
 }
 
+/* Create ns.table with a counter of 0 at the catalog's default location. */
+static inline int test_create_table(catalog *c, const char *ns, const char *table,
+                                    catalog_table *out, i2i_error *e)
+{
+    char *loc = NULL;
+    json_t *md;
+    catalog_commit_request req = {NULL, NULL, NULL, NULL};
+    int rc = catalog_default_location(c, ns, table, &loc, e);
+    if (rc != 0) return rc;
+    md = test_metadata(loc, 0);
+    req.new_metadata = md;
+    rc = catalog_commit(c, ns, table, &req, out, e);
+    json_decref(md);
+    free(loc);
+    return rc;
+}
+
+/* Commit test_next_metadata(base) on top of base. */
+static inline int test_commit_next(catalog *c, const char *ns, const char *table,
+                                   const catalog_table *base, catalog_table *out, i2i_error *e)
+{
+    json_t *md = test_next_metadata(base);
+    catalog_commit_request req = {base, md, NULL, NULL};
+    int rc = catalog_commit(c, ns, table, &req, out, e);
+    json_decref(md);
+    return rc;
+}
+
 /* Regular files in a local directory (location or path), hidden ones included; -1 if missing. */
 static inline int test_count_files(const char *dir_location)
 {
     const char *dir = storage_local_path(dir_location);
-    DIR *d = dir ? opendir(dir) : NULL;
-    struct dirent *de;
-    int n = 0;
-    if (!d) return -1;
-    while ((de = readdir(d)) != NULL)
-        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) n++;
-    closedir(d);
-    return n;
+    return dir ? i2i_test_count_entries(dir) : -1;
 }
 
 /* Directory of a location (malloc'd). */

@@ -23,32 +23,6 @@ static catalog *open_hadoop(const char *tag, char *wh, size_t n)
     return c;
 }
 
-static int create_table(catalog *c, const char *ns, const char *table, catalog_table *out,
-                        i2i_error *e)
-{
-    char *loc = NULL;
-    json_t *md;
-    catalog_commit_request req = {NULL, NULL, NULL, NULL};
-    int rc = catalog_default_location(c, ns, table, &loc, e);
-    if (rc != 0) return rc;
-    md = test_metadata(loc, 0);
-    req.new_metadata = md;
-    rc = catalog_commit(c, ns, table, &req, out, e);
-    json_decref(md);
-    free(loc);
-    return rc;
-}
-
-static int commit_next(catalog *c, const char *ns, const char *table, const catalog_table *base,
-                       catalog_table *out, i2i_error *e)
-{
-    json_t *md = test_next_metadata(base);
-    catalog_commit_request req = {base, md, NULL, NULL};
-    int rc = catalog_commit(c, ns, table, &req, out, e);
-    json_decref(md);
-    return rc;
-}
-
 /* Whole content of a local file into buf (NUL-terminated); length or -1. */
 static long slurp(const char *path, char *buf, size_t n)
 {
@@ -74,15 +48,31 @@ static void write_file(const char *path, const char *text)
 static int build_versions(catalog *c, const char *ns, const char *table, int n, i2i_error *e)
 {
     catalog_table cur = {0}, next = {0};
-    int i, rc = create_table(c, ns, table, &cur, e);
+    int i, rc = test_create_table(c, ns, table, &cur, e);
     for (i = 0; rc == 0 && i < n; i++) {
-        rc = commit_next(c, ns, table, &cur, &next, e);
+        rc = test_commit_next(c, ns, table, &cur, &next, e);
         catalog_table_clear(&cur);
         cur = next;
         memset(&next, 0, sizeof next);
     }
     catalog_table_clear(&cur);
     return rc;
+}
+
+/* A fresh warehouse `tag` holding ns.t at v(n+1); hint gets the path of its version-hint.text. */
+static catalog *open_with_versions(const char *tag, int n, char *wh, size_t whn, char *hint,
+                                   size_t hintn)
+{
+    catalog *c = open_hadoop(tag, wh, whn);
+    i2i_error e;
+    if (!c) return NULL;
+    if (build_versions(c, "ns", "t", n, &e) != 0) {
+        fprintf(stderr, "  build_versions: %s\n", e.msg);
+        catalog_close(c);
+        return NULL;
+    }
+    snprintf(hint, hintn, "%s/ns/t/metadata/version-hint.text", wh);
+    return c;
 }
 
 TEST(create_and_commit_chain_with_exact_version_hint)
@@ -94,13 +84,13 @@ TEST(create_and_commit_chain_with_exact_version_hint)
     REQUIRE(c);
     CHECK_EQ_STR(c->ops->type, "hadoop");
     REQUIRE_OK(catalog_ensure_namespace(c, "db.sub", &e), &e);
-    REQUIRE_OK(create_table(c, "db.sub", "cpu", &t, &e), &e);
+    REQUIRE_OK(test_create_table(c, "db.sub", "cpu", &t, &e), &e);
     snprintf(expect, sizeof expect, "file://%s/db/sub/cpu/metadata/v1.metadata.json", wh);
     CHECK_EQ_STR(t.metadata_location, expect);
     snprintf(path, sizeof path, "%s/db/sub/cpu/metadata/version-hint.text", wh);
     CHECK_EQ_INT(slurp(path, buf, sizeof buf), 1);
     CHECK_EQ_STR(buf, "1");
-    REQUIRE_OK(commit_next(c, "db.sub", "cpu", &t, &n, &e), &e);
+    REQUIRE_OK(test_commit_next(c, "db.sub", "cpu", &t, &n, &e), &e);
     snprintf(expect, sizeof expect, "file://%s/db/sub/cpu/metadata/v2.metadata.json", wh);
     CHECK_EQ_STR(n.metadata_location, expect);
     CHECK_EQ_INT(slurp(path, buf, sizeof buf), 1);
@@ -118,12 +108,10 @@ TEST(create_and_commit_chain_with_exact_version_hint)
 TEST(hint_reaches_two_digits_without_newline)
 {
     char wh[1100], path[1300], buf[64];
-    catalog *c = open_hadoop("ten", wh, sizeof wh);
+    catalog *c = open_with_versions("ten", 11, wh, sizeof wh, path, sizeof path);
     catalog_table l = {0};
     i2i_error e;
     REQUIRE(c);
-    REQUIRE_OK(build_versions(c, "ns", "t", 11, &e), &e);
-    snprintf(path, sizeof path, "%s/ns/t/metadata/version-hint.text", wh);
     CHECK_EQ_INT(slurp(path, buf, sizeof buf), 2);
     CHECK_EQ_STR(buf, "12");
     REQUIRE_OK(catalog_load_table(c, "ns", "t", &l, &e), &e);
@@ -140,8 +128,8 @@ TEST(creating_an_existing_table_gives_exists)
     catalog_table t = {0}, t2 = {0};
     i2i_error e;
     REQUIRE(c);
-    REQUIRE_OK(create_table(c, "ns", "t", &t, &e), &e);
-    CHECK_EQ_INT(create_table(c, "ns", "t", &t2, &e), I2I_ERR_EXISTS);
+    REQUIRE_OK(test_create_table(c, "ns", "t", &t, &e), &e);
+    CHECK_EQ_INT(test_create_table(c, "ns", "t", &t2, &e), I2I_ERR_EXISTS);
     CHECK(strstr(e.msg, "ns.t") != NULL);
     catalog_table_clear(&t);
     catalog_close(c);
@@ -154,11 +142,11 @@ TEST(commit_from_a_stale_base_conflicts)
     catalog_table t = {0}, a = {0}, b = {0}, ra = {0}, rb = {0}, l = {0};
     i2i_error e;
     REQUIRE(c);
-    REQUIRE_OK(create_table(c, "ns", "t", &t, &e), &e);
+    REQUIRE_OK(test_create_table(c, "ns", "t", &t, &e), &e);
     REQUIRE_OK(catalog_load_table(c, "ns", "t", &a, &e), &e);
     REQUIRE_OK(catalog_load_table(c, "ns", "t", &b, &e), &e);
-    REQUIRE_OK(commit_next(c, "ns", "t", &a, &ra, &e), &e);
-    CHECK_EQ_INT(commit_next(c, "ns", "t", &b, &rb, &e), I2I_ERR_CONFLICT);
+    REQUIRE_OK(test_commit_next(c, "ns", "t", &a, &ra, &e), &e);
+    CHECK_EQ_INT(test_commit_next(c, "ns", "t", &b, &rb, &e), I2I_ERR_CONFLICT);
     CHECK(strstr(e.msg, "v2.metadata.json") != NULL && strstr(e.msg, "ns.t") != NULL);
     REQUIRE_OK(catalog_load_table(c, "ns", "t", &l, &e), &e);
     CHECK_EQ_STR(l.metadata_location, ra.metadata_location);
@@ -175,12 +163,10 @@ TEST(commit_from_a_stale_base_conflicts)
 TEST(load_without_hint_lists_and_orders_versions_numerically)
 {
     char wh[1100], path[1300];
-    catalog *c = open_hadoop("nohint", wh, sizeof wh);
+    catalog *c = open_with_versions("nohint", 9, wh, sizeof wh, path, sizeof path); /* v1..v10 */
     catalog_table l = {0};
     i2i_error e;
     REQUIRE(c);
-    REQUIRE_OK(build_versions(c, "ns", "t", 9, &e), &e); /* v1..v10 */
-    snprintf(path, sizeof path, "%s/ns/t/metadata/version-hint.text", wh);
     REQUIRE(remove(path) == 0);
     REQUIRE_OK(catalog_load_table(c, "ns", "t", &l, &e), &e);
     CHECK_EQ_STR(cat_basename(l.metadata_location), "v10.metadata.json"); /* not v9 */
@@ -192,12 +178,10 @@ TEST(load_without_hint_lists_and_orders_versions_numerically)
 TEST(load_rolls_forward_past_a_lagging_hint)
 {
     char wh[1100], path[1300];
-    catalog *c = open_hadoop("lag", wh, sizeof wh);
+    catalog *c = open_with_versions("lag", 3, wh, sizeof wh, path, sizeof path); /* v1..v4 */
     catalog_table l = {0};
     i2i_error e;
     REQUIRE(c);
-    REQUIRE_OK(build_versions(c, "ns", "t", 3, &e), &e); /* v1..v4 */
-    snprintf(path, sizeof path, "%s/ns/t/metadata/version-hint.text", wh);
     write_file(path, "2");
     REQUIRE_OK(catalog_load_table(c, "ns", "t", &l, &e), &e);
     CHECK_EQ_STR(cat_basename(l.metadata_location), "v4.metadata.json");
@@ -209,12 +193,10 @@ TEST(load_rolls_forward_past_a_lagging_hint)
 TEST(load_ignores_a_bad_or_dangling_hint)
 {
     char wh[1100], path[1300];
-    catalog *c = open_hadoop("badhint", wh, sizeof wh);
+    catalog *c = open_with_versions("badhint", 2, wh, sizeof wh, path, sizeof path); /* v1..v3 */
     catalog_table l = {0};
     i2i_error e;
     REQUIRE(c);
-    REQUIRE_OK(build_versions(c, "ns", "t", 2, &e), &e); /* v1..v3 */
-    snprintf(path, sizeof path, "%s/ns/t/metadata/version-hint.text", wh);
     write_file(path, "garbage");
     REQUIRE_OK(catalog_load_table(c, "ns", "t", &l, &e), &e);
     CHECK_EQ_STR(cat_basename(l.metadata_location), "v3.metadata.json");
@@ -260,10 +242,10 @@ TEST(base_that_is_not_a_v_file_is_rejected)
     catalog_table t = {0}, n = {0};
     i2i_error e;
     REQUIRE(c);
-    REQUIRE_OK(create_table(c, "ns", "t", &t, &e), &e);
+    REQUIRE_OK(test_create_table(c, "ns", "t", &t, &e), &e);
     free(t.metadata_location);
     t.metadata_location = i2i_strdup("file:///x/00001-abc.metadata.json");
-    CHECK_EQ_INT(commit_next(c, "ns", "t", &t, &n, &e), I2I_ERR_INVALID);
+    CHECK_EQ_INT(test_commit_next(c, "ns", "t", &t, &n, &e), I2I_ERR_INVALID);
     CHECK(strstr(e.msg, "00001-abc.metadata.json") != NULL);
     catalog_table_clear(&t);
     catalog_close(c);

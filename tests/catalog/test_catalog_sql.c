@@ -54,33 +54,6 @@ static catalog *open_cat(const char *tag, const char *name, char *target, size_t
     return c;
 }
 
-/* Create ns.table with a counter of 0 at the catalog's default location. */
-static int create_table(catalog *c, const char *ns, const char *table, catalog_table *out,
-                        i2i_error *e)
-{
-    char *loc = NULL;
-    json_t *md;
-    catalog_commit_request req = {NULL, NULL, NULL, NULL};
-    int rc = catalog_default_location(c, ns, table, &loc, e);
-    if (rc != 0) return rc;
-    md = test_metadata(loc, 0);
-    req.new_metadata = md;
-    rc = catalog_commit(c, ns, table, &req, out, e);
-    json_decref(md);
-    free(loc);
-    return rc;
-}
-
-static int commit_next(catalog *c, const char *ns, const char *table, const catalog_table *base,
-                       catalog_table *out, i2i_error *e)
-{
-    json_t *md = test_next_metadata(base);
-    catalog_commit_request req = {base, md, NULL, NULL};
-    int rc = catalog_commit(c, ns, table, &req, out, e);
-    json_decref(md);
-    return rc;
-}
-
 /* metadata_location|previous_metadata_location|iceberg_type of a row. */
 static int row_of(dbx *d, const char *cat, const char *ns, const char *table, char *out, size_t n)
 {
@@ -115,7 +88,7 @@ TEST(create_namespace_and_table_then_load)
     snprintf(wh_loc, sizeof wh_loc, "file://%s/wh-create/db1/sub/cpu", i2i_test_tmpdir());
     CHECK_EQ_STR(loc, wh_loc);
     free(loc);
-    REQUIRE_OK(create_table(c, "db1.sub", "cpu", &t, &e), &e);
+    REQUIRE_OK(test_create_table(c, "db1.sub", "cpu", &t, &e), &e);
     {
         char prefix[1300];
         snprintf(prefix, sizeof prefix, "%s/metadata/", wh_loc);
@@ -158,7 +131,7 @@ TEST(metadata_file_is_compact_json_of_what_was_committed)
     storage *s;
     char *expect;
     REQUIRE(c);
-    REQUIRE_OK(create_table(c, "ns", "t", &t, &e), &e);
+    REQUIRE_OK(test_create_table(c, "ns", "t", &t, &e), &e);
     REQUIRE_OK(storage_local_open(&s, &e), &e);
     REQUIRE_OK(storage_get(s, t.metadata_location, &b, &e), &e);
     expect = json_dumps(t.metadata, JSON_COMPACT | JSON_REAL_PRECISION(17));
@@ -178,8 +151,8 @@ TEST(creating_an_existing_table_gives_exists_and_removes_its_file)
     catalog_table t = {0}, t2 = {0};
     i2i_error e;
     REQUIRE(c);
-    REQUIRE_OK(create_table(c, "ns", "t", &t, &e), &e);
-    CHECK_EQ_INT(create_table(c, "ns", "t", &t2, &e), I2I_ERR_EXISTS);
+    REQUIRE_OK(test_create_table(c, "ns", "t", &t, &e), &e);
+    CHECK_EQ_INT(test_create_table(c, "ns", "t", &t2, &e), I2I_ERR_EXISTS);
     CHECK(strstr(e.msg, "ns.t") != NULL && strstr(e.msg, "exists") != NULL);
     CHECK(t2.metadata_location == NULL);
     mdir = test_dirname(t.metadata_location);
@@ -199,11 +172,11 @@ TEST(commit_chain_numbers_versions_and_links_previous)
     dbx *d;
     int i;
     REQUIRE(c);
-    REQUIRE_OK(create_table(c, "ns", "t", &cur, &e), &e);
+    REQUIRE_OK(test_create_table(c, "ns", "t", &cur, &e), &e);
     locs[0] = i2i_strdup(cur.metadata_location);
     for (i = 1; i <= 3; i++) {
         char v[8];
-        REQUIRE_OK(commit_next(c, "ns", "t", &cur, &next, &e), &e);
+        REQUIRE_OK(test_commit_next(c, "ns", "t", &cur, &next, &e), &e);
         snprintf(v, sizeof v, "%05d", i);
         CHECK(is_uuid_name(cat_basename(next.metadata_location), v));
         locs[i] = i2i_strdup(next.metadata_location);
@@ -240,11 +213,11 @@ TEST(commit_from_a_stale_base_conflicts_and_removes_its_file)
     i2i_error e;
     dbx *d;
     REQUIRE(c);
-    REQUIRE_OK(create_table(c, "ns", "t", &t, &e), &e);
+    REQUIRE_OK(test_create_table(c, "ns", "t", &t, &e), &e);
     REQUIRE_OK(catalog_load_table(c, "ns", "t", &a, &e), &e);
     REQUIRE_OK(catalog_load_table(c, "ns", "t", &b, &e), &e);
-    REQUIRE_OK(commit_next(c, "ns", "t", &a, &ra, &e), &e);
-    CHECK_EQ_INT(commit_next(c, "ns", "t", &b, &rb, &e), I2I_ERR_CONFLICT);
+    REQUIRE_OK(test_commit_next(c, "ns", "t", &a, &ra, &e), &e);
+    CHECK_EQ_INT(test_commit_next(c, "ns", "t", &b, &rb, &e), I2I_ERR_CONFLICT);
     CHECK(strstr(e.msg, "ns.t") != NULL && strstr(e.msg, ra.metadata_location) != NULL);
     CHECK(rb.metadata_location == NULL);
     mdir = test_dirname(t.metadata_location);
@@ -272,12 +245,12 @@ TEST(missing_and_dropped_tables_are_not_found)
     REQUIRE(c);
     CHECK_EQ_INT(catalog_load_table(c, "ns", "nope", &l, &e), I2I_ERR_NOT_FOUND);
     CHECK(strstr(e.msg, "ns.nope") != NULL);
-    REQUIRE_OK(create_table(c, "ns", "t", &t, &e), &e);
+    REQUIRE_OK(test_create_table(c, "ns", "t", &t, &e), &e);
     REQUIRE_OK(catalog_drop_table(c, "ns", "t", &e), &e);
     CHECK_EQ_INT(catalog_load_table(c, "ns", "t", &l, &e), I2I_ERR_NOT_FOUND);
     CHECK_EQ_INT(catalog_drop_table(c, "ns", "t", &e), I2I_ERR_NOT_FOUND);
     /* committing to a dropped table says so and leaves no file behind */
-    CHECK_EQ_INT(commit_next(c, "ns", "t", &t, &n, &e), I2I_ERR_NOT_FOUND);
+    CHECK_EQ_INT(test_commit_next(c, "ns", "t", &t, &n, &e), I2I_ERR_NOT_FOUND);
     {
         char *mdir = test_dirname(t.metadata_location);
         CHECK_EQ_INT(test_count_files(mdir), 1);
@@ -287,6 +260,21 @@ TEST(missing_and_dropped_tables_are_not_found)
     catalog_close(c);
 }
 
+/* catalog_name of the iceberg_tables row of `table`, read straight from the database at target:
+ * the row count (1 when found), -1 on error. */
+static int stored_catalog_name(const char *target, const char *table, char *row, size_t n)
+{
+    const char *p[1] = {table};
+    dbx *d = dbx_open(target);
+    int rows;
+    row[0] = '\0';
+    if (!d) return -1;
+    rows = dbx_query(d, "SELECT catalog_name FROM iceberg_tables WHERE table_name = $1", 1, p, row,
+                     n);
+    dbx_close(d);
+    return rows;
+}
+
 TEST(catalog_name_comes_from_the_name_key_and_isolates_tables)
 {
     char target[1100], row[4096];
@@ -294,19 +282,12 @@ TEST(catalog_name_comes_from_the_name_key_and_isolates_tables)
     catalog *c2 = open_cat("names", "third_cat", target, sizeof target);
     catalog_table t = {0}, l = {0};
     i2i_error e;
-    dbx *d;
-    const char *p[1] = {"t_names"};
     REQUIRE(c && c2);
     CHECK_EQ_STR(c->name, "other_cat");
-    REQUIRE_OK(create_table(c, "ns", "t_names", &t, &e), &e);
+    REQUIRE_OK(test_create_table(c, "ns", "t_names", &t, &e), &e);
     CHECK_EQ_INT(catalog_load_table(c2, "ns", "t_names", &l, &e), I2I_ERR_NOT_FOUND);
-    d = dbx_open(target);
-    REQUIRE(d);
-    CHECK_EQ_INT(dbx_query(d, "SELECT catalog_name FROM iceberg_tables WHERE table_name = $1", 1, p,
-                           row, sizeof row),
-                 1);
+    CHECK_EQ_INT(stored_catalog_name(target, "t_names", row, sizeof row), 1);
     CHECK_EQ_STR(row, "other_cat");
-    dbx_close(d);
     catalog_table_clear(&t);
     catalog_close(c);
     catalog_close(c2);
@@ -318,18 +299,11 @@ TEST(catalog_name_defaults_to_iceberg)
     catalog *c = open_cat("defname", NULL, target, sizeof target);
     catalog_table t = {0};
     i2i_error e;
-    dbx *d;
-    const char *p[1] = {"t_defname"};
     REQUIRE(c);
     CHECK_EQ_STR(c->name, "iceberg");
-    REQUIRE_OK(create_table(c, "ns", "t_defname", &t, &e), &e);
-    d = dbx_open(target);
-    REQUIRE(d);
-    CHECK_EQ_INT(dbx_query(d, "SELECT catalog_name FROM iceberg_tables WHERE table_name = $1", 1, p,
-                           row, sizeof row),
-                 1);
+    REQUIRE_OK(test_create_table(c, "ns", "t_defname", &t, &e), &e);
+    CHECK_EQ_INT(stored_catalog_name(target, "t_defname", row, sizeof row), 1);
     CHECK_EQ_STR(row, "iceberg");
-    dbx_close(d);
     catalog_table_clear(&t);
     catalog_close(c);
 }
@@ -344,7 +318,7 @@ TEST(namespace_rows_follow_pyiceberg_rules)
     const char *p[1] = {"nsrules"};
     REQUIRE(c);
     /* a table in x.y makes x exist (PyIceberg namespace_exists), so no row is added for x */
-    REQUIRE_OK(create_table(c, "x.y", "t", &t, &e), &e);
+    REQUIRE_OK(test_create_table(c, "x.y", "t", &t, &e), &e);
     REQUIRE_OK(catalog_ensure_namespace(c, "x", &e), &e);
     REQUIRE_OK(catalog_ensure_namespace(c, "aXb.c", &e), &e);
     /* '_' is a LIKE wildcard: 'a_b' must not be taken as existing because of 'aXb.c' */
@@ -518,8 +492,8 @@ TEST(catalog_created_without_iceberg_type_column_still_works)
     cfg = json_pack("{s:s, s:s}", "uri", uri, "warehouse", i2i_test_tmpdir());
     REQUIRE_OK(catalog_open(cfg, NULL, &c, &e), &e);
     json_decref(cfg);
-    REQUIRE_OK(create_table(c, "v0", "t", &t, &e), &e);
-    REQUIRE_OK(commit_next(c, "v0", "t", &t, &n, &e), &e);
+    REQUIRE_OK(test_create_table(c, "v0", "t", &t, &e), &e);
+    REQUIRE_OK(test_commit_next(c, "v0", "t", &t, &n, &e), &e);
     REQUIRE_OK(catalog_load_table(c, "v0", "t", &l, &e), &e);
     CHECK_EQ_STR(l.metadata_location, n.metadata_location);
     {
@@ -539,6 +513,17 @@ TEST(catalog_created_without_iceberg_type_column_still_works)
     catalog_close(c);
 }
 
+/* test_commit_next of ns.t on base with `fault` (SQL_FAULT_*) injected for that commit only. */
+static int commit_next_with_fault(catalog *c, int fault, const catalog_table *base,
+                                  catalog_table *out, i2i_error *e)
+{
+    int rc;
+    catalog_sql_set_fault(fault);
+    rc = test_commit_next(c, "ns", "t", base, out, e);
+    catalog_sql_set_fault(SQL_FAULT_NONE);
+    return rc;
+}
+
 TEST(lost_reply_after_commit_is_confirmed_by_rereading_the_row)
 {
     char target[1100], row[4096], expect[4096];
@@ -546,13 +531,9 @@ TEST(lost_reply_after_commit_is_confirmed_by_rereading_the_row)
     catalog_table t = {0}, n = {0}, n2 = {0};
     i2i_error e;
     dbx *d;
-    int rc;
     REQUIRE(c);
-    REQUIRE_OK(create_table(c, "ns", "t", &t, &e), &e);
-    catalog_sql_set_fault(SQL_FAULT_LOSE_REPLY_AFTER_COMMIT);
-    rc = commit_next(c, "ns", "t", &t, &n, &e);
-    catalog_sql_set_fault(SQL_FAULT_NONE);
-    REQUIRE_OK(rc, &e);
+    REQUIRE_OK(test_create_table(c, "ns", "t", &t, &e), &e);
+    REQUIRE_OK(commit_next_with_fault(c, SQL_FAULT_LOSE_REPLY_AFTER_COMMIT, &t, &n, &e), &e);
     d = dbx_open(target);
     REQUIRE(d);
     CHECK_EQ_INT(row_of(d, "lostreply", "ns", "t", row, sizeof row), 1);
@@ -560,7 +541,7 @@ TEST(lost_reply_after_commit_is_confirmed_by_rereading_the_row)
     CHECK_EQ_STR(row, expect);
     dbx_close(d);
     /* the catalog reconnected: the next commit works */
-    CHECK_OK(commit_next(c, "ns", "t", &n, &n2, &e), &e);
+    CHECK_OK(test_commit_next(c, "ns", "t", &n, &n2, &e), &e);
     catalog_table_clear(&t);
     catalog_table_clear(&n);
     catalog_table_clear(&n2);
@@ -574,13 +555,10 @@ TEST(connection_dropped_before_commit_is_not_applied_and_retryable)
     catalog_table t = {0}, n = {0}, n2 = {0};
     i2i_error e;
     dbx *d;
-    int rc;
     REQUIRE(c);
-    REQUIRE_OK(create_table(c, "ns", "t", &t, &e), &e);
-    catalog_sql_set_fault(SQL_FAULT_DROP_BEFORE_COMMIT);
-    rc = commit_next(c, "ns", "t", &t, &n, &e);
-    catalog_sql_set_fault(SQL_FAULT_NONE);
-    CHECK_EQ_INT(rc, I2I_ERR_TRANSIENT);
+    REQUIRE_OK(test_create_table(c, "ns", "t", &t, &e), &e);
+    CHECK_EQ_INT(commit_next_with_fault(c, SQL_FAULT_DROP_BEFORE_COMMIT, &t, &n, &e),
+                 I2I_ERR_TRANSIENT);
     CHECK(strstr(e.msg, "not applied") != NULL);
     d = dbx_open(target);
     REQUIRE(d);
@@ -591,7 +569,7 @@ TEST(connection_dropped_before_commit_is_not_applied_and_retryable)
     CHECK_EQ_INT(test_count_files(mdir), 1); /* our unpublished file was removed */
     free(mdir);
     /* retrying from the same base succeeds */
-    CHECK_OK(commit_next(c, "ns", "t", &t, &n2, &e), &e);
+    CHECK_OK(test_commit_next(c, "ns", "t", &t, &n2, &e), &e);
     CHECK_EQ_INT(row_of(d, "dropconn", "ns", "t", row, sizeof row), 1);
     snprintf(expect, sizeof expect, "%s|%s|TABLE", n2.metadata_location, t.metadata_location);
     CHECK_EQ_STR(row, expect);
@@ -611,7 +589,7 @@ TEST(gzip_compressed_metadata_is_readable)
     dbx *d;
     const char *p[2];
     REQUIRE(c);
-    REQUIRE_OK(create_table(c, "ns", "t", &t, &e), &e);
+    REQUIRE_OK(test_create_table(c, "ns", "t", &t, &e), &e);
     mdir = test_dirname(t.metadata_location);
     snprintf(path, sizeof path, "%s/00001-0b8e5d3c-8a47-4f4e-9d43-5d4a1c2b3e4f.gz.metadata.json",
              storage_local_path(mdir));
@@ -651,7 +629,7 @@ TEST(corrupt_metadata_file_error_names_the_file)
     i2i_error e;
     storage *s;
     REQUIRE(c);
-    REQUIRE_OK(create_table(c, "ns", "t", &t, &e), &e);
+    REQUIRE_OK(test_create_table(c, "ns", "t", &t, &e), &e);
     REQUIRE_OK(storage_local_open(&s, &e), &e);
     REQUIRE_OK(storage_put(s, t.metadata_location, "{\"format-version\":", 18, &e), &e);
     CHECK_EQ_INT(catalog_load_table(c, "ns", "t", &l, &e), I2I_ERR_FORMAT);
@@ -710,7 +688,7 @@ TEST(psycopg2_style_uri_with_query_parameters_connects)
                     "psycopg");
     REQUIRE_OK(catalog_open(cfg, NULL, &c, &e), &e);
     json_decref(cfg);
-    REQUIRE_OK(create_table(c, "ns", "t", &t, &e), &e);
+    REQUIRE_OK(test_create_table(c, "ns", "t", &t, &e), &e);
     catalog_table_clear(&t);
     catalog_close(c);
 }

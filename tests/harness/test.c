@@ -1,6 +1,7 @@
 /* Test runner behind test.h. */
 #include "test.h"
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -48,6 +49,18 @@ const char *i2i_test_tmpdir(void)
         }
     }
     return tmpdir;
+}
+
+int i2i_test_count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int n = 0;
+    if (!d) return -1;
+    while ((de = readdir(d)) != NULL)
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) n++;
+    closedir(d);
+    return n;
 }
 
 static void remove_tmpdir(void)

@@ -17,6 +17,9 @@ void i2i_test_fail(const char *file, int line, const char *fmt, ...);
 int i2i_test_failed_now(void);
 /* A fresh empty directory for this test process (removed at exit unless I2I_KEEP_TMP is set). */
 const char *i2i_test_tmpdir(void);
+/* Entries of a local directory other than . and .., hidden ones included; -1 if it cannot be
+ * opened. */
+int i2i_test_count_entries(const char *dir);
 
 #define TEST(name)                                                                                 \
     static void test_##name(void);                                                                 \

@@ -153,3 +153,43 @@ void itu_fill_batch(columnar_batch *b, size_t n, int64_t t0, int64_t step, unsig
         else json_decref(e);
     }
 }
+
+int itu_table_open(catalog *cat, const char *ns, const char *name, int format_version,
+                   iceberg_time_partition partition, iceberg_table **t, i2i_error *err)
+{
+    iceberg_column_def defs[ITU_NCOLS];
+    iceberg_create_options co;
+    itu_column_defs(defs, format_version ? format_version : 2);
+    memset(&co, 0, sizeof co);
+    co.format_version = format_version;
+    co.columns = defs;
+    co.ncolumns = ITU_NCOLS;
+    co.time_column = "time";
+    co.partition = partition;
+    return iceberg_table_open(cat, ns, name, &co, t, err);
+}
+
+int itu_verify(iceberg_table *t, const char *dir, const json_t *expected, const char *time_unit,
+               int icebird, size_t min_files, const char *foreign_marker)
+{
+    char cfgp[1100], expp[1100], marker[300] = "";
+    json_t *cfg;
+    int rc, rc2;
+    snprintf(expp, sizeof expp, "%s/expected.json", dir);
+    snprintf(cfgp, sizeof cfgp, "%s/verify.json", dir);
+    if (itu_write_json(expp, expected) != 0) return -1;
+    cfg = json_pack("{s:s, s:s, s:s, s:b, s:s, s:i}", "metadata_path",
+                    itu_local(iceberg_table_metadata_location(t)), "table_url", iceberg_table_location(t),
+                    "expected", expp, "icebird", icebird, "time_unit", time_unit, "min_files", (int)min_files);
+    if (foreign_marker) {
+        json_object_set_new(cfg, "foreign_marker", json_string(foreign_marker));
+        snprintf(marker, sizeof marker, " --foreign-marker %s", foreign_marker);
+    }
+    itu_write_json(cfgp, cfg);
+    json_decref(cfg);
+    rc = itu_run("I2I_INTEROP_DIR='%s' node '%s/verify_table.mjs' '%s'", I2I_INTEROP_DIR,
+                 I2I_ICEBERG_SCRIPTS, cfgp);
+    rc2 = itu_run("/usr/bin/python3 '%s/check_avro.py' '%s' --all-snapshots%s", I2I_ICEBERG_SCRIPTS,
+                  itu_local(iceberg_table_metadata_location(t)), marker);
+    return rc != 0 ? rc : rc2;
+}

@@ -23,6 +23,18 @@ void itu_column_defs(iceberg_column_def *out, int format_version);
 /* Fill `b` (cleared first) with `n` rows starting at t0_ns every step_ns, seeded by `seed`;
  * NULL-sparse columns, NaN/-0.0 doubles, long multi-byte strings. Appends one JSON object per row to
  * `expected` (time as a string of µs, floor-truncated, unless keep_ns). */
+/* Create (or load) ns.name with the itu columns, format_version 0 (the default, 2) or 3, and the
+ * given time partitioning. */
+int itu_table_open(catalog *cat, const char *ns, const char *name, int format_version,
+                   iceberg_time_partition partition, iceberg_table **t, i2i_error *err);
+
+/* Run the independent readers on the table's current metadata: verify_table.mjs (expected rows,
+ * written to dir/expected.json, at least min_files files, icebird too when icebird is set) and
+ * check_avro.py over every snapshot. foreign_marker (or NULL) names files another writer made.
+ * Both always run; 0 when both pass, else the first non-zero status. */
+int itu_verify(iceberg_table *t, const char *dir, const json_t *expected, const char *time_unit,
+               int icebird, size_t min_files, const char *foreign_marker);
+
 void itu_fill_batch(columnar_batch *b, size_t n, int64_t t0_ns, int64_t step_ns, unsigned seed,
                     json_t *expected, int keep_ns);
 

@@ -63,8 +63,6 @@ static const catalog_ops wrap_ops = {"wrap", w_load, w_ensure, w_commit, w_loc, 
 static int setup(const char *name, catalog *fake, iceberg_table **t, i2i_error *err)
 {
     char wh[700];
-    iceberg_column_def defs[ITU_NCOLS];
-    iceberg_create_options co;
     snprintf(wh, sizeof wh, "%s/%s", i2i_test_tmpdir(), name);
     memset(&W, 0, sizeof W);
     I2I_TRY(catalog_open_default(wh, &W.real, err));
@@ -72,12 +70,7 @@ static int setup(const char *name, catalog *fake, iceberg_table **t, i2i_error *
     fake->state = NULL;
     fake->files = W.real->files;
     fake->name = W.real->name;
-    itu_column_defs(defs, 2);
-    memset(&co, 0, sizeof co);
-    co.columns = defs;
-    co.ncolumns = ITU_NCOLS;
-    co.time_column = "time";
-    return iceberg_table_open(fake, "db", "t", &co, t, err);
+    return itu_table_open(fake, "db", "t", 0, ICEBERG_PARTITION_DAY, t, err);
 }
 
 static int one_file(iceberg_table *t, iceberg_write_result *r, unsigned seed, i2i_error *err)

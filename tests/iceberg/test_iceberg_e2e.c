@@ -32,28 +32,6 @@ static int tools_or_fail(void)
     return 0;
 }
 
-/* Run the independent readers on the table's current metadata. */
-static int verify(iceberg_table *t, const char *dir, const json_t *expected, const char *time_unit,
-                  int icebird, size_t min_files)
-{
-    char cfgp[700], expp[700];
-    json_t *cfg;
-    int rc;
-    snprintf(expp, sizeof expp, "%s/expected.json", dir);
-    snprintf(cfgp, sizeof cfgp, "%s/verify.json", dir);
-    if (itu_write_json(expp, expected) != 0) return -1;
-    cfg = json_pack("{s:s, s:s, s:s, s:b, s:s, s:i}", "metadata_path",
-                    itu_local(iceberg_table_metadata_location(t)), "table_url", iceberg_table_location(t),
-                    "expected", expp, "icebird", icebird, "time_unit", time_unit, "min_files", (int)min_files);
-    itu_write_json(cfgp, cfg);
-    json_decref(cfg);
-    rc = itu_run("I2I_INTEROP_DIR='%s' node '%s/verify_table.mjs' '%s'", I2I_INTEROP_DIR,
-                 I2I_ICEBERG_SCRIPTS, cfgp);
-    if (rc != 0) return rc;
-    return itu_run("/usr/bin/python3 '%s/check_avro.py' '%s' --all-snapshots", I2I_ICEBERG_SCRIPTS,
-                   itu_local(iceberg_table_metadata_location(t)));
-}
-
 static size_t count_truncations(const columnar_batch *b)
 {
     size_t i, n = 0;
@@ -62,6 +40,9 @@ static size_t count_truncations(const columnar_batch *b)
     return n;
 }
 
+/* One writer run of nb batches, each b refilled by itu_fill_batch from t0/step/rows[i] and seed + i
+ * (expected rows appended, truncations counted into *truncs when not NULL); with rows NULL, b is
+ * written once as it is. */
 static int write_batches(iceberg_table *t, const char *run_id, int64_t target, size_t max_open,
                          columnar_batch *b, const int64_t *t0, const int64_t *step, const size_t *rows,
                          size_t nb, unsigned seed, json_t *expected, iceberg_write_result *res,
@@ -77,7 +58,7 @@ static int write_batches(iceberg_table *t, const char *run_id, int64_t target, s
     I2I_TRY(iceberg_writer_open(t, &o, &w, err));
     for (i = 0; i < nb; i++) {
         int rc;
-        itu_fill_batch(b, rows[i], t0[i], step[i], seed + (unsigned)i, expected, 0);
+        if (rows) itu_fill_batch(b, rows[i], t0[i], step[i], seed + (unsigned)i, expected, 0);
         if (truncs) *truncs += count_truncations(b);
         rc = iceberg_writer_write(w, b, err);
         if (rc < 0) {
@@ -86,6 +67,24 @@ static int write_batches(iceberg_table *t, const char *run_id, int64_t target, s
         }
     }
     return iceberg_writer_finish(w, res, err);
+}
+
+/* One writer run: b written as run run_id with default options, its files in res. */
+static int write_one(iceberg_table *t, const char *run_id, columnar_batch *b,
+                     iceberg_write_result *res, i2i_error *err)
+{
+    return write_batches(t, run_id, 0, 0, b, NULL, NULL, NULL, 1, 0, NULL, res, NULL, err);
+}
+
+/* Append the files of one write result, with no other request fields. */
+static int append_files(iceberg_table *t, const iceberg_write_result *r, iceberg_commit_result *cr,
+                        i2i_error *err)
+{
+    iceberg_append_request ar;
+    memset(&ar, 0, sizeof ar);
+    ar.files = r->files;
+    ar.nfiles = r->nfiles;
+    return iceberg_append(t, &ar, cr, err);
 }
 
 /* Shuffle the rows of a filled batch in place (timestamps only: enough to make runs short). */
@@ -119,8 +118,6 @@ TEST(day_partitioned_table_with_negative_times_reads_back_identically_in_icebird
 {
     env e;
     i2i_error err;
-    iceberg_column_def defs[ITU_NCOLS];
-    iceberg_create_options co;
     iceberg_table *t = NULL;
     columnar_batch *b = NULL;
     json_t *expected = json_array(), *summary, *props;
@@ -139,13 +136,7 @@ TEST(day_partitioned_table_with_negative_times_reads_back_identically_in_icebird
 
     if (!tools_or_fail()) return;
     REQUIRE_OK(env_open(&e, "e2e", &err), &err);
-    itu_column_defs(defs, 2);
-    memset(&co, 0, sizeof co);
-    co.columns = defs;
-    co.ncolumns = ITU_NCOLS;
-    co.time_column = "time";
-    co.partition = ICEBERG_PARTITION_DAY;
-    REQUIRE_OK(iceberg_table_open(e.cat, "db", "cpu", &co, &t, &err), &err);
+    REQUIRE_OK(itu_table_open(e.cat, "db", "cpu", 0, ICEBERG_PARTITION_DAY, &t, &err), &err);
     CHECK_EQ_INT(iceberg_table_format_version(t), 2);
     CHECK(iceberg_table_schema(t)->fields[0].type.id == ICEBERG_TYPE_TIMESTAMP);
     REQUIRE_OK(columnar_batch_new(itu_fields, ITU_NCOLS, 5000, &b, &err), &err);
@@ -285,7 +276,7 @@ TEST(day_partitioned_table_with_negative_times_reads_back_identically_in_icebird
     CHECK_EQ_INT(rows_total, 12500);
     iceberg_file_list_free(&live);
 
-    CHECK_EQ_INT(verify(t, e.dir, expected, "us", 1, expected_files), 0);
+    CHECK_EQ_INT(itu_verify(t, e.dir, expected, "us", 1, expected_files, NULL), 0);
 
     iceberg_write_result_free(&r1);
     iceberg_write_result_free(&r2);
@@ -307,25 +298,16 @@ TEST(hour_month_year_and_unpartitioned_tables_place_rows_by_transform)
     if (!tools_or_fail()) return;
     REQUIRE_OK(env_open(&e, "parts", &err), &err);
     for (k = 0; k < 4; k++) {
-        iceberg_column_def defs[ITU_NCOLS];
-        iceberg_create_options co;
         iceberg_table *t = NULL;
         columnar_batch *b = NULL;
         json_t *expected = json_array();
         iceberg_write_result r;
-        iceberg_append_request ar;
         /* 10 hours around 1969-12-31T20:00 for hour; ~75 days across new year for month/year */
         int64_t t0[1] = {k == 0 ? -4 * 3600 * I2I_NS_PER_S : -40 * DAY_NS};
         int64_t step[1] = {k == 0 ? 13 * I2I_NS_PER_S : 2700 * I2I_NS_PER_S};
         size_t rows[1] = {k == 0 ? 2800 : 2400};
         char dirk[700];
-        itu_column_defs(defs, 2);
-        memset(&co, 0, sizeof co);
-        co.columns = defs;
-        co.ncolumns = ITU_NCOLS;
-        co.time_column = "time";
-        co.partition = parts[k];
-        REQUIRE_OK(iceberg_table_open(e.cat, "db", names[k], &co, &t, &err), &err);
+        REQUIRE_OK(itu_table_open(e.cat, "db", names[k], 0, parts[k], &t, &err), &err);
         REQUIRE_OK(columnar_batch_new(itu_fields, ITU_NCOLS, 4000, &b, &err), &err);
         REQUIRE_OK(write_batches(t, "r", 0, 0, b, t0, step, rows, 1, 10 + (unsigned)k, expected, &r, NULL, &err), &err);
         CHECK(r.nfiles >= min_files[k]);
@@ -333,13 +315,10 @@ TEST(hour_month_year_and_unpartitioned_tables_place_rows_by_transform)
             CHECK_EQ_INT(r.nfiles, 1);
             CHECK_EQ_INT(r.files[0].npartition, 0);
         }
-        memset(&ar, 0, sizeof ar);
-        ar.files = r.files;
-        ar.nfiles = r.nfiles;
-        REQUIRE_OK(iceberg_append(t, &ar, NULL, &err), &err);
+        REQUIRE_OK(append_files(t, &r, NULL, &err), &err);
         snprintf(dirk, sizeof dirk, "%s/%s", e.dir, names[k]);
         itu_run("mkdir -p '%s'", dirk);
-        CHECK_EQ_INT(verify(t, dirk, expected, "us", 1, r.nfiles), 0);
+        CHECK_EQ_INT(itu_verify(t, dirk, expected, "us", 1, r.nfiles, NULL), 0);
         iceberg_write_result_free(&r);
         json_decref(expected);
         columnar_batch_free(b);
@@ -352,41 +331,23 @@ TEST(v3_table_keeps_nanoseconds_and_assigns_row_ids)
 {
     env e;
     i2i_error err;
-    iceberg_column_def defs[ITU_NCOLS];
-    iceberg_create_options co;
     iceberg_table *t = NULL;
     columnar_batch *b = NULL;
     json_t *expected = json_array();
     iceberg_write_result r;
-    iceberg_append_request ar;
     iceberg_commit_result cr;
     const json_t *md;
     int round;
     if (!tools_or_fail()) return;
     REQUIRE_OK(env_open(&e, "v3", &err), &err);
-    itu_column_defs(defs, 3);
-    memset(&co, 0, sizeof co);
-    co.format_version = 3;
-    co.columns = defs;
-    co.ncolumns = ITU_NCOLS;
-    co.time_column = "time";
-    REQUIRE_OK(iceberg_table_open(e.cat, "db", "ns", &co, &t, &err), &err);
+    REQUIRE_OK(itu_table_open(e.cat, "db", "ns", 3, ICEBERG_PARTITION_DAY, &t, &err), &err);
     CHECK(iceberg_table_schema(t)->fields[0].type.id == ICEBERG_TYPE_TIMESTAMP_NS);
     REQUIRE_OK(columnar_batch_new(itu_fields, ITU_NCOLS, 3000, &b, &err), &err);
     for (round = 0; round < 2; round++) {
-        iceberg_writer *w = NULL;
-        iceberg_writer_options o;
-        memset(&o, 0, sizeof o);
-        o.run_id = "v3run";
-        REQUIRE_OK(iceberg_writer_open(t, &o, &w, &err), &err);
         itu_fill_batch(b, 2000, -DAY_NS / 2 + round * 3 * DAY_NS, 61 * I2I_NS_PER_S, 40 + (unsigned)round, expected, 1);
-        REQUIRE_OK(iceberg_writer_write(w, b, &err), &err);
-        REQUIRE_OK(iceberg_writer_finish(w, &r, &err), &err);
+        REQUIRE_OK(write_one(t, "v3run", b, &r, &err), &err);
         CHECK_EQ_INT(r.timestamps_truncated, 0);
-        memset(&ar, 0, sizeof ar);
-        ar.files = r.files;
-        ar.nfiles = r.nfiles;
-        REQUIRE_OK(iceberg_append(t, &ar, &cr, &err), &err);
+        REQUIRE_OK(append_files(t, &r, &cr, &err), &err);
         iceberg_write_result_free(&r);
     }
     md = iceberg_table_metadata(t);
@@ -397,7 +358,7 @@ TEST(v3_table_keeps_nanoseconds_and_assigns_row_ids)
         CHECK_EQ_INT(json_integer_value(json_object_get(s, "added-rows")), 2000);
     }
     /* icebird 0.3.1 does not read v3 (README); DuckDB, avsc and python3-avro do the checks */
-    CHECK_EQ_INT(verify(t, e.dir, expected, "ns", 0, 2), 0);
+    CHECK_EQ_INT(itu_verify(t, e.dir, expected, "ns", 0, 2, NULL), 0);
     json_decref(expected);
     columnar_batch_free(b);
     iceberg_table_free(t);
@@ -408,13 +369,10 @@ TEST(schema_evolution_adds_a_column_that_old_files_read_as_null)
 {
     env e;
     i2i_error err;
-    iceberg_column_def defs[ITU_NCOLS];
-    iceberg_create_options co;
     iceberg_table *t = NULL;
     columnar_batch *b = NULL, *b2 = NULL;
     json_t *expected = json_array();
     iceberg_write_result r;
-    iceberg_append_request ar;
     iceberg_column_def add[1] = {{"extra", {ICEBERG_TYPE_STRING, 0, 0, 0}, 0}};
     iceberg_schema_change ch = {add, 1, NULL, 0};
     columnar_field f2[3] = {{"time", COLUMNAR_TIMESTAMP, COLUMNAR_NANOS}, {"extra", COLUMNAR_STRING, 0},
@@ -424,18 +382,10 @@ TEST(schema_evolution_adds_a_column_that_old_files_read_as_null)
     const iceberg_field *f;
     if (!tools_or_fail()) return;
     REQUIRE_OK(env_open(&e, "evo", &err), &err);
-    itu_column_defs(defs, 2);
-    memset(&co, 0, sizeof co);
-    co.columns = defs;
-    co.ncolumns = ITU_NCOLS;
-    co.time_column = "time";
-    REQUIRE_OK(iceberg_table_open(e.cat, "db", "evo", &co, &t, &err), &err);
+    REQUIRE_OK(itu_table_open(e.cat, "db", "evo", 0, ICEBERG_PARTITION_DAY, &t, &err), &err);
     REQUIRE_OK(columnar_batch_new(itu_fields, ITU_NCOLS, 1000, &b, &err), &err);
     REQUIRE_OK(write_batches(t, "a", 0, 0, b, t0, step, rows, 1, 3, expected, &r, NULL, &err), &err);
-    memset(&ar, 0, sizeof ar);
-    ar.files = r.files;
-    ar.nfiles = r.nfiles;
-    REQUIRE_OK(iceberg_append(t, &ar, NULL, &err), &err);
+    REQUIRE_OK(append_files(t, &r, NULL, &err), &err);
     iceberg_write_result_free(&r);
 
     /* unknown batch column before the schema change: a clear error */
@@ -479,21 +429,10 @@ TEST(schema_evolution_adds_a_column_that_old_files_read_as_null)
         json_object_set_new(row, "host", json_string("h"));
         json_array_append_new(expected, row);
     }
-    {
-        iceberg_writer *w = NULL;
-        iceberg_writer_options o;
-        memset(&o, 0, sizeof o);
-        o.run_id = "b";
-        REQUIRE_OK(iceberg_writer_open(t, &o, &w, &err), &err);
-        REQUIRE_OK(iceberg_writer_write(w, b2, &err), &err);
-        REQUIRE_OK(iceberg_writer_finish(w, &r, &err), &err);
-    }
-    memset(&ar, 0, sizeof ar);
-    ar.files = r.files;
-    ar.nfiles = r.nfiles;
-    REQUIRE_OK(iceberg_append(t, &ar, NULL, &err), &err);
+    REQUIRE_OK(write_one(t, "b", b2, &r, &err), &err);
+    REQUIRE_OK(append_files(t, &r, NULL, &err), &err);
     iceberg_write_result_free(&r);
-    CHECK_EQ_INT(verify(t, e.dir, expected, "us", 1, 2), 0);
+    CHECK_EQ_INT(itu_verify(t, e.dir, expected, "us", 1, 2, NULL), 0);
     json_decref(expected);
     columnar_batch_free(b);
     columnar_batch_free(b2);
@@ -505,19 +444,12 @@ TEST(uint64_above_int64_max_fails_naming_column_and_value)
 {
     env e;
     i2i_error err;
-    iceberg_column_def defs[ITU_NCOLS];
-    iceberg_create_options co;
     iceberg_table *t = NULL;
     columnar_batch *b = NULL;
     iceberg_writer *w = NULL;
     iceberg_writer_options o;
     REQUIRE_OK(env_open(&e, "u64", &err), &err);
-    itu_column_defs(defs, 2);
-    memset(&co, 0, sizeof co);
-    co.columns = defs;
-    co.ncolumns = ITU_NCOLS;
-    co.time_column = "time";
-    REQUIRE_OK(iceberg_table_open(e.cat, "db", "u", &co, &t, &err), &err);
+    REQUIRE_OK(itu_table_open(e.cat, "db", "u", 0, ICEBERG_PARTITION_DAY, &t, &err), &err);
     REQUIRE_OK(columnar_batch_new(itu_fields, ITU_NCOLS, 10, &b, &err), &err);
     columnar_set_i64(&b->cols[ITU_TIME], 0, 0);
     columnar_set_u64(&b->cols[ITU_BIG], 0, UINT64_C(18446744073709551615));
@@ -555,10 +487,7 @@ TEST(uint64_as_decimal_20_0_keeps_values_above_int64_max)
     iceberg_table *t = NULL;
     columnar_batch *b = NULL;
     columnar_field f[2] = {{"time", COLUMNAR_TIMESTAMP, COLUMNAR_NANOS}, {"big", COLUMNAR_UINT64, 0}};
-    iceberg_writer *w = NULL;
-    iceberg_writer_options o;
     iceberg_write_result r;
-    iceberg_append_request ar;
     json_t *expected = json_array();
     size_t i;
     char tb[48];
@@ -592,17 +521,10 @@ TEST(uint64_as_decimal_20_0_keeps_values_above_int64_max)
         columnar_batch_end_row(b);
         json_array_append_new(expected, row);
     }
-    memset(&o, 0, sizeof o);
-    o.run_id = "dec";
-    REQUIRE_OK(iceberg_writer_open(t, &o, &w, &err), &err);
-    REQUIRE_OK(iceberg_writer_write(w, b, &err), &err);
-    REQUIRE_OK(iceberg_writer_finish(w, &r, &err), &err);
-    memset(&ar, 0, sizeof ar);
-    ar.files = r.files;
-    ar.nfiles = r.nfiles;
-    REQUIRE_OK(iceberg_append(t, &ar, NULL, &err), &err);
+    REQUIRE_OK(write_one(t, "dec", b, &r, &err), &err);
+    REQUIRE_OK(append_files(t, &r, NULL, &err), &err);
     /* icebird/hyparquet turn decimals into JS numbers (precision lost): DuckDB checks values */
-    CHECK_EQ_INT(verify(t, e.dir, expected, "us", 0, 1), 0);
+    CHECK_EQ_INT(itu_verify(t, e.dir, expected, "us", 0, 1, NULL), 0);
     iceberg_write_result_free(&r);
     json_decref(expected);
     columnar_batch_free(b);
@@ -614,27 +536,18 @@ TEST(identity_bucket_and_truncate_partitions_set_by_another_writer_are_honoured)
 {
     env e;
     i2i_error err;
-    iceberg_column_def defs[ITU_NCOLS];
-    iceberg_create_options co;
     iceberg_table *t = NULL;
     columnar_batch *b = NULL;
     json_t *expected = json_array(), *md, *spec;
     catalog_table out = {0};
     catalog_commit_request req;
     iceberg_write_result r;
-    iceberg_append_request ar;
     int64_t t0[2] = {INT64_C(1700000000) * I2I_NS_PER_S, INT64_C(1700500000) * I2I_NS_PER_S};
     int64_t step[2] = {30 * I2I_NS_PER_S, 30 * I2I_NS_PER_S};
     size_t rows[2] = {1500, 1500}, i;
     if (!tools_or_fail()) return;
     REQUIRE_OK(env_open(&e, "ident", &err), &err);
-    itu_column_defs(defs, 2);
-    memset(&co, 0, sizeof co);
-    co.columns = defs;
-    co.ncolumns = ITU_NCOLS;
-    co.time_column = "time";
-    co.partition = ICEBERG_PARTITION_NONE;
-    REQUIRE_OK(iceberg_table_open(e.cat, "db", "ident", &co, &t, &err), &err);
+    REQUIRE_OK(itu_table_open(e.cat, "db", "ident", 0, ICEBERG_PARTITION_NONE, &t, &err), &err);
     /* another tool evolves the spec: identity(host), bucket[4](count), truncate[100000](count), month(time) */
     md = json_deep_copy(iceberg_table_metadata(t));
     spec = json_pack("{s:i, s:[{s:s,s:s,s:i,s:i}, {s:s,s:s,s:i,s:i}, {s:s,s:s,s:i,s:i}, {s:s,s:s,s:i,s:i}]}",
@@ -665,11 +578,8 @@ TEST(identity_bucket_and_truncate_partitions_set_by_another_writer_are_honoured)
         CHECK(f->partition[2].is_null || f->partition[2].i % 100000 == 0);
         CHECK(strstr(f->path, "/time_month=2023-11/") != NULL);
     }
-    memset(&ar, 0, sizeof ar);
-    ar.files = r.files;
-    ar.nfiles = r.nfiles;
-    REQUIRE_OK(iceberg_append(t, &ar, NULL, &err), &err);
-    CHECK_EQ_INT(verify(t, e.dir, expected, "us", 1, r.nfiles), 0);
+    REQUIRE_OK(append_files(t, &r, NULL, &err), &err);
+    CHECK_EQ_INT(itu_verify(t, e.dir, expected, "us", 1, r.nfiles, NULL), 0);
     iceberg_write_result_free(&r);
     json_decref(expected);
     columnar_batch_free(b);

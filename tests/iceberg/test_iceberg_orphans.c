@@ -40,8 +40,6 @@ TEST(orphans_are_the_uncommitted_files_only)
     char wh[512];
     catalog *c = NULL;
     iceberg_table *t = NULL;
-    iceberg_column_def defs[ITU_NCOLS];
-    iceberg_create_options co;
     iceberg_write_result committed, crashed;
     iceberg_append_request ar;
     iceberg_orphan_list l = {0};
@@ -52,12 +50,7 @@ TEST(orphans_are_the_uncommitted_files_only)
 
     snprintf(wh, sizeof wh, "%s/wh", i2i_test_tmpdir());
     REQUIRE_OK(catalog_open_default(wh, &c, &err), &err);
-    itu_column_defs(defs, 2);
-    memset(&co, 0, sizeof co);
-    co.columns = defs;
-    co.ncolumns = ITU_NCOLS;
-    co.time_column = "time";
-    REQUIRE_OK(iceberg_table_open(c, "ns", "t", &co, &t, &err), &err);
+    REQUIRE_OK(itu_table_open(c, "ns", "t", 0, ICEBERG_PARTITION_DAY, &t, &err), &err);
 
     memset(&committed, 0, sizeof committed);
     memset(&crashed, 0, sizeof crashed);

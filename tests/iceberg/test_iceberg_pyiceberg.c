@@ -13,7 +13,7 @@
 
 TEST(append_to_pyiceberg_table_keeps_its_spec_and_carries_its_manifest_forward)
 {
-    char dir[512], wh[600], tdir[700], db[700], pq[700], exp_old[700], p[800], why[1024];
+    char dir[512], wh[600], tdir[700], db[700], pq[700], exp_old[700], why[1024];
     catalog *cat = NULL;
     iceberg_table *t = NULL;
     columnar_batch *b = NULL;
@@ -128,24 +128,7 @@ TEST(append_to_pyiceberg_table_keeps_its_spec_and_carries_its_manifest_forward)
     }
     iceberg_file_list_free(&live);
 
-    snprintf(p, sizeof p, "%s/expected.json", dir);
-    itu_write_json(p, expected);
-    {
-        char cfgp[900];
-        json_t *cfg = json_pack("{s:s, s:s, s:s, s:b, s:s, s:i, s:s}", "metadata_path",
-                                itu_local(iceberg_table_metadata_location(t)), "table_url",
-                                iceberg_table_location(t), "expected", p, "icebird", 1, "time_unit", "us",
-                                "min_files", 2, "foreign_marker", "pyfixture");
-        snprintf(cfgp, sizeof cfgp, "%s/verify.json", dir);
-        itu_write_json(cfgp, cfg);
-        json_decref(cfg);
-        CHECK_EQ_INT(itu_run("I2I_INTEROP_DIR='%s' node '%s/verify_table.mjs' '%s'", I2I_INTEROP_DIR,
-                             I2I_ICEBERG_SCRIPTS, cfgp),
-                     0);
-        CHECK_EQ_INT(itu_run("/usr/bin/python3 '%s/check_avro.py' '%s' --all-snapshots --foreign-marker pyfixture",
-                             I2I_ICEBERG_SCRIPTS, itu_local(iceberg_table_metadata_location(t))),
-                     0);
-    }
+    CHECK_EQ_INT(itu_verify(t, dir, expected, "us", 1, 2, "pyfixture"), 0);
     iceberg_write_result_free(&r);
     json_decref(expected);
     columnar_batch_free(b);

@@ -704,38 +704,60 @@ static int write_and_check(const parquet_column_spec *specs_in, size_t ncols, co
     return check_file(fc);
 }
 
+/* One batch written to a buffer, and what the focused tests keep of it. */
+typedef struct wfix {
+    columnar_batch *b;
+    parquet_writer_options o;
+    parquet_file_result res;
+    i2i_buf out;
+    file_check fc;
+    i2i_error err;
+} wfix;
+
+/* An empty batch over the fields (rows are filled by the test), default options, an empty buffer. */
+static int wfix_init(wfix *t, const columnar_field *f, size_t nf, size_t nrows)
+{
+    memset(t, 0, sizeof *t);
+    parquet_writer_options_default(&t->o);
+    return columnar_batch_new(f, nf, nrows, &t->b, &t->err) == 0;
+}
+
+static int wfix_write(wfix *t, const parquet_column_spec *specs, size_t ncols)
+{
+    return write_and_check(specs, ncols, t->b, &t->o, &t->out, &t->fc, &t->res);
+}
+
+static void wfix_free(wfix *t)
+{
+    file_check_free(&t->fc);
+    parquet_file_result_free(&t->res);
+    i2i_buf_free(&t->out);
+    columnar_batch_free(t->b);
+}
+
 TEST(dictionary_overflow_falls_back_to_plain_for_the_rest_of_the_chunk)
 {
     columnar_field f = {"s", COLUMNAR_STRING, 0};
     parquet_column_spec s = {"s", 1, PARQUET_BYTE_ARRAY, PARQUET_LOGICAL_STRING, 1, 0, 0, 0, 0, PARQUET_DICT_AUTO};
-    columnar_batch *b;
-    parquet_writer_options o;
-    parquet_file_result res;
-    i2i_buf out = I2I_BUF_INIT;
-    file_check fc;
-    i2i_error err;
+    wfix t;
     size_t i;
     char buf[32];
-    REQUIRE(columnar_batch_new(&f, 1, 6000, &b, &err) == 0);
+    REQUIRE(wfix_init(&t, &f, 1, 6000));
     for (i = 0; i < 6000; i++) {
         /* low cardinality first (the dictionary pays), then new values that overflow it */
         int n = i < 1000 ? snprintf(buf, sizeof buf, "v%zu", i % 10) : snprintf(buf, sizeof buf, "value-%06zu", i);
-        if (i % 11 != 5) columnar_set_string(&b->cols[0], i, buf, (size_t)n);
-        columnar_batch_end_row(b);
+        if (i % 11 != 5) columnar_set_string(&t.b->cols[0], i, buf, (size_t)n);
+        columnar_batch_end_row(t.b);
     }
-    parquet_writer_options_default(&o);
-    o.page_rows = 500;
-    o.dictionary_bytes = 4000;
-    REQUIRE(write_and_check(&s, 1, b, &o, &out, &fc, &res));
-    CHECK_EQ_INT(fc.nrg, 1);
-    CHECK_EQ_INT(fc.dict_pages[0], 1);
-    CHECK(fc.dict_data_pages[0] >= 2);
-    CHECK(fc.plain_pages[0] >= 2);
-    CHECK(values_match(&s, &b->cols[0], &fc.vals[0], NULL, 6000));
-    file_check_free(&fc);
-    parquet_file_result_free(&res);
-    i2i_buf_free(&out);
-    columnar_batch_free(b);
+    t.o.page_rows = 500;
+    t.o.dictionary_bytes = 4000;
+    REQUIRE(wfix_write(&t, &s, 1));
+    CHECK_EQ_INT(t.fc.nrg, 1);
+    CHECK_EQ_INT(t.fc.dict_pages[0], 1);
+    CHECK(t.fc.dict_data_pages[0] >= 2);
+    CHECK(t.fc.plain_pages[0] >= 2);
+    CHECK(values_match(&s, &t.b->cols[0], &t.fc.vals[0], NULL, 6000));
+    wfix_free(&t);
 }
 
 TEST(auto_dictionary_is_dropped_when_it_does_not_pay_and_never_tried_on_timestamps)
@@ -747,60 +769,42 @@ TEST(auto_dictionary_is_dropped_when_it_does_not_pay_and_never_tried_on_timestam
         {"low", 2, PARQUET_DOUBLE, PARQUET_LOGICAL_NONE, 0, 0, 0, 0, 0, PARQUET_DICT_AUTO},
         {"ts", 3, PARQUET_INT64, PARQUET_LOGICAL_TIMESTAMP_MICROS, 0, 1, 0, 0, 0, PARQUET_DICT_AUTO},
         {"ts_always", 4, PARQUET_INT64, PARQUET_LOGICAL_TIMESTAMP_MICROS, 0, 1, 0, 0, 0, PARQUET_DICT_ALWAYS}};
-    columnar_batch *b;
-    parquet_writer_options o;
-    parquet_file_result res;
-    i2i_buf out = I2I_BUF_INIT;
-    file_check fc;
-    i2i_error err;
+    wfix t;
     size_t i;
-    REQUIRE(columnar_batch_new(f, 4, 3000, &b, &err) == 0);
+    REQUIRE(wfix_init(&t, f, 4, 3000));
     for (i = 0; i < 3000; i++) {
-        columnar_set_i64(&b->cols[0], i, (int64_t)i * 31);
-        columnar_set_f64(&b->cols[1], i, (double)(i % 4));
-        columnar_set_i64(&b->cols[2], i, (int64_t)(i / 100) * 1000000);
-        columnar_set_i64(&b->cols[3], i, (int64_t)(i / 100) * 1000000);
-        columnar_batch_end_row(b);
+        columnar_set_i64(&t.b->cols[0], i, (int64_t)i * 31);
+        columnar_set_f64(&t.b->cols[1], i, (double)(i % 4));
+        columnar_set_i64(&t.b->cols[2], i, (int64_t)(i / 100) * 1000000);
+        columnar_set_i64(&t.b->cols[3], i, (int64_t)(i / 100) * 1000000);
+        columnar_batch_end_row(t.b);
     }
-    parquet_writer_options_default(&o);
-    o.page_rows = 1000;
-    REQUIRE(write_and_check(s, 4, b, &o, &out, &fc, &res));
-    CHECK_EQ_INT(fc.dict_pages[0], 0);
-    CHECK_EQ_INT(fc.plain_pages[0], 3);
-    CHECK_EQ_INT(fc.dict_pages[1], 1);
-    CHECK_EQ_INT(fc.dict_data_pages[1], 3);
-    CHECK_EQ_INT(fc.dict_pages[2], 0);
-    CHECK_EQ_INT(fc.dict_pages[3], 1);
-    for (i = 0; i < 4; i++) CHECK(values_match(&s[i], &b->cols[i], &fc.vals[i], NULL, 3000));
-    file_check_free(&fc);
-    parquet_file_result_free(&res);
-    i2i_buf_free(&out);
-    columnar_batch_free(b);
+    t.o.page_rows = 1000;
+    REQUIRE(wfix_write(&t, s, 4));
+    CHECK_EQ_INT(t.fc.dict_pages[0], 0);
+    CHECK_EQ_INT(t.fc.plain_pages[0], 3);
+    CHECK_EQ_INT(t.fc.dict_pages[1], 1);
+    CHECK_EQ_INT(t.fc.dict_data_pages[1], 3);
+    CHECK_EQ_INT(t.fc.dict_pages[2], 0);
+    CHECK_EQ_INT(t.fc.dict_pages[3], 1);
+    for (i = 0; i < 4; i++) CHECK(values_match(&s[i], &t.b->cols[i], &t.fc.vals[i], NULL, 3000));
+    wfix_free(&t);
 }
 
 TEST(all_null_chunk_has_no_dictionary_page_and_no_bounds)
 {
     columnar_field f = {"s", COLUMNAR_STRING, 0};
     parquet_column_spec s = {"s", 1, PARQUET_BYTE_ARRAY, PARQUET_LOGICAL_STRING, 1, 0, 0, 0, 0, PARQUET_DICT_ALWAYS};
-    columnar_batch *b;
-    parquet_writer_options o;
-    parquet_file_result res;
-    i2i_buf out = I2I_BUF_INIT;
-    file_check fc;
-    i2i_error err;
+    wfix t;
     size_t i;
-    REQUIRE(columnar_batch_new(&f, 1, 100, &b, &err) == 0);
-    for (i = 0; i < 100; i++) columnar_batch_end_row(b);
-    parquet_writer_options_default(&o);
-    REQUIRE(write_and_check(&s, 1, b, &o, &out, &fc, &res));
-    CHECK_EQ_INT(fc.dict_pages[0], 0);
-    CHECK_EQ_INT(res.cols[0].null_count, 100);
-    CHECK_EQ_INT(res.cols[0].value_count, 100);
-    CHECK_EQ_INT(res.cols[0].has_bounds, 0);
-    file_check_free(&fc);
-    parquet_file_result_free(&res);
-    i2i_buf_free(&out);
-    columnar_batch_free(b);
+    REQUIRE(wfix_init(&t, &f, 1, 100));
+    for (i = 0; i < 100; i++) columnar_batch_end_row(t.b);
+    REQUIRE(wfix_write(&t, &s, 1));
+    CHECK_EQ_INT(t.fc.dict_pages[0], 0);
+    CHECK_EQ_INT(t.res.cols[0].null_count, 100);
+    CHECK_EQ_INT(t.res.cols[0].value_count, 100);
+    CHECK_EQ_INT(t.res.cols[0].has_bounds, 0);
+    wfix_free(&t);
 }
 
 TEST(nulls_then_values_in_a_dictionary_chunk)
@@ -808,29 +812,20 @@ TEST(nulls_then_values_in_a_dictionary_chunk)
     /* The first page is all null (written PLAIN), later pages use the dictionary. */
     columnar_field f = {"s", COLUMNAR_STRING, 0};
     parquet_column_spec s = {"s", 1, PARQUET_BYTE_ARRAY, PARQUET_LOGICAL_STRING, 1, 0, 0, 0, 0, PARQUET_DICT_AUTO};
-    columnar_batch *b;
-    parquet_writer_options o;
-    parquet_file_result res;
-    i2i_buf out = I2I_BUF_INIT;
-    file_check fc;
-    i2i_error err;
+    wfix t;
     size_t i;
-    REQUIRE(columnar_batch_new(&f, 1, 300, &b, &err) == 0);
+    REQUIRE(wfix_init(&t, &f, 1, 300));
     for (i = 0; i < 300; i++) {
-        if (i >= 100) columnar_set_string(&b->cols[0], i, i % 2 ? "a" : "b", 1);
-        columnar_batch_end_row(b);
+        if (i >= 100) columnar_set_string(&t.b->cols[0], i, i % 2 ? "a" : "b", 1);
+        columnar_batch_end_row(t.b);
     }
-    parquet_writer_options_default(&o);
-    o.page_rows = 100;
-    REQUIRE(write_and_check(&s, 1, b, &o, &out, &fc, &res));
-    CHECK_EQ_INT(fc.dict_pages[0], 1);
-    CHECK_EQ_INT(fc.plain_pages[0], 1);
-    CHECK_EQ_INT(fc.dict_data_pages[0], 2);
-    CHECK(values_match(&s, &b->cols[0], &fc.vals[0], NULL, 300));
-    file_check_free(&fc);
-    parquet_file_result_free(&res);
-    i2i_buf_free(&out);
-    columnar_batch_free(b);
+    t.o.page_rows = 100;
+    REQUIRE(wfix_write(&t, &s, 1));
+    CHECK_EQ_INT(t.fc.dict_pages[0], 1);
+    CHECK_EQ_INT(t.fc.plain_pages[0], 1);
+    CHECK_EQ_INT(t.fc.dict_data_pages[0], 2);
+    CHECK(values_match(&s, &t.b->cols[0], &t.fc.vals[0], NULL, 300));
+    wfix_free(&t);
 }
 
 TEST(row_lists_route_rows_in_the_given_order)
@@ -871,43 +866,34 @@ TEST(row_groups_close_by_size_and_on_request)
 {
     columnar_field f = {"x", COLUMNAR_INT64, 0};
     parquet_column_spec s = {"x", 1, PARQUET_INT64, PARQUET_LOGICAL_NONE, 0, 0, 0, 0, 0, PARQUET_DICT_NEVER};
-    columnar_batch *b;
-    parquet_writer_options o;
+    wfix t;
     parquet_writer *w;
-    parquet_file_result res;
-    i2i_buf out = I2I_BUF_INIT;
-    parquet_sink sink = {parquet_buf_sink_write, &out};
-    file_check fc;
-    i2i_error err;
+    parquet_sink sink = {parquet_buf_sink_write, &t.out};
     int64_t est;
     size_t i;
-    REQUIRE(columnar_batch_new(&f, 1, 50000, &b, &err) == 0);
+    REQUIRE(wfix_init(&t, &f, 1, 50000));
     for (i = 0; i < 50000; i++) {
-        columnar_set_i64(&b->cols[0], i, (int64_t)(i * 2654435761u));
-        columnar_batch_end_row(b);
+        columnar_set_i64(&t.b->cols[0], i, (int64_t)(i * 2654435761u));
+        columnar_batch_end_row(t.b);
     }
-    parquet_writer_options_default(&o);
-    o.row_group_bytes = 100000; /* ~12.5k int64 per group */
-    REQUIRE_OK(parquet_writer_open(&sink, &s, 1, &o, &w, &err), &err);
-    REQUIRE_OK(parquet_writer_add_batch_range(w, b, 0, 40000, &err), &err);
-    REQUIRE_OK(parquet_writer_flush_row_group(w, &err), &err);
-    REQUIRE_OK(parquet_writer_flush_row_group(w, &err), &err); /* nothing open: no empty group */
-    REQUIRE_OK(parquet_writer_add_batch_range(w, b, 40000, 10000, &err), &err);
+    t.o.row_group_bytes = 100000; /* ~12.5k int64 per group */
+    REQUIRE_OK(parquet_writer_open(&sink, &s, 1, &t.o, &w, &t.err), &t.err);
+    REQUIRE_OK(parquet_writer_add_batch_range(w, t.b, 0, 40000, &t.err), &t.err);
+    REQUIRE_OK(parquet_writer_flush_row_group(w, &t.err), &t.err);
+    REQUIRE_OK(parquet_writer_flush_row_group(w, &t.err), &t.err); /* nothing open: no empty group */
+    REQUIRE_OK(parquet_writer_add_batch_range(w, t.b, 40000, 10000, &t.err), &t.err);
     CHECK(parquet_writer_buffered_bytes(w) > 0);
     est = parquet_writer_estimated_size(w);
-    REQUIRE_OK(parquet_writer_close(w, &res, &err), &err);
-    CHECK(est > res.file_size / 2 && est < res.file_size * 2);
-    file_check_init(&fc, out.data, out.len, &s, 1, o.codec);
-    CHECK(check_file(&fc));
-    CHECK(fc.nrg >= 4);
-    CHECK(res.nrow_groups == fc.nrg);
-    for (i = 0; i < res.nrow_groups; i++) CHECK(res.split_offsets[i] == fc.split[i]);
-    for (i = 1; i < res.nrow_groups; i++) CHECK(res.split_offsets[i] > res.split_offsets[i - 1]);
-    CHECK(values_match(&s, &b->cols[0], &fc.vals[0], NULL, 50000));
-    file_check_free(&fc);
-    parquet_file_result_free(&res);
-    i2i_buf_free(&out);
-    columnar_batch_free(b);
+    REQUIRE_OK(parquet_writer_close(w, &t.res, &t.err), &t.err);
+    CHECK(est > t.res.file_size / 2 && est < t.res.file_size * 2);
+    file_check_init(&t.fc, t.out.data, t.out.len, &s, 1, t.o.codec);
+    CHECK(check_file(&t.fc));
+    CHECK(t.fc.nrg >= 4);
+    CHECK(t.res.nrow_groups == t.fc.nrg);
+    for (i = 0; i < t.res.nrow_groups; i++) CHECK(t.res.split_offsets[i] == t.fc.split[i]);
+    for (i = 1; i < t.res.nrow_groups; i++) CHECK(t.res.split_offsets[i] > t.res.split_offsets[i - 1]);
+    CHECK(values_match(&s, &t.b->cols[0], &t.fc.vals[0], NULL, 50000));
+    wfix_free(&t);
 }
 
 TEST(empty_file_has_a_valid_footer)
@@ -1153,32 +1139,26 @@ TEST(page_index_can_be_turned_off_and_long_strings_are_truncated_in_it)
 {
     columnar_field f = {"s", COLUMNAR_STRING, 0};
     parquet_column_spec s = {"s", 1, PARQUET_BYTE_ARRAY, PARQUET_LOGICAL_STRING, 1, 0, 0, 0, 0, PARQUET_DICT_NEVER};
-    columnar_batch *b;
-    parquet_writer_options o;
-    parquet_file_result res;
-    i2i_buf out = I2I_BUF_INIT;
-    file_check fc;
-    i2i_error err;
+    wfix t;
     tnode md, ci;
     char buf[200];
     size_t i;
-    REQUIRE(columnar_batch_new(&f, 1, 200, &b, &err) == 0);
+    REQUIRE(wfix_init(&t, &f, 1, 200));
     for (i = 0; i < 200; i++) {
         memset(buf, i % 2 ? 'z' : 'a', sizeof buf);
         buf[150] = (char)('0' + i % 10);
-        columnar_set_string(&b->cols[0], i, buf, sizeof buf);
-        columnar_batch_end_row(b);
+        columnar_set_string(&t.b->cols[0], i, buf, sizeof buf);
+        columnar_batch_end_row(t.b);
     }
-    parquet_writer_options_default(&o);
-    o.page_rows = 50;
+    t.o.page_rows = 50;
     /* check_file verifies every page value lies within its (truncated) ColumnIndex bounds */
-    REQUIRE(write_and_check(&s, 1, b, &o, &out, &fc, &res));
-    REQUIRE(tr_read_footer(out.data, out.len, &md) == 0);
+    REQUIRE(wfix_write(&t, &s, 1));
+    REQUIRE(tr_read_footer(t.out.data, t.out.len, &md) == 0);
     {
         const tnode *cc = &tr_field(&tr_field(&md, 4)->kids[0], 1)->kids[0];
-        const uint8_t *p = out.data + tr_int(cc, 6, 0);
+        const uint8_t *p = t.out.data + tr_int(cc, 6, 0);
         const tnode *mins, *maxs;
-        REQUIRE(tr_read_struct(&p, out.data + out.len, &ci) == 0);
+        REQUIRE(tr_read_struct(&p, t.out.data + t.out.len, &ci) == 0);
         mins = tr_field(&ci, 2);
         maxs = tr_field(&ci, 3);
         REQUIRE(mins && maxs && mins->nkids == 4);
@@ -1189,21 +1169,18 @@ TEST(page_index_can_be_turned_off_and_long_strings_are_truncated_in_it)
         CHECK(tr_field(tr_field(tr_field(cc, 3), 12), 5)->binlen == 200);
     }
     tr_free(&md);
-    file_check_free(&fc);
-    parquet_file_result_free(&res);
-    i2i_buf_reset(&out);
-    o.write_page_index = 0;
-    REQUIRE(write_and_check(&s, 1, b, &o, &out, &fc, &res));
-    REQUIRE(tr_read_footer(out.data, out.len, &md) == 0);
+    file_check_free(&t.fc);
+    parquet_file_result_free(&t.res);
+    i2i_buf_reset(&t.out);
+    t.o.write_page_index = 0;
+    REQUIRE(wfix_write(&t, &s, 1));
+    REQUIRE(tr_read_footer(t.out.data, t.out.len, &md) == 0);
     {
         const tnode *cc = &tr_field(&tr_field(&md, 4)->kids[0], 1)->kids[0];
         CHECK(!tr_has(cc, 4) && !tr_has(cc, 6));
     }
     tr_free(&md);
-    file_check_free(&fc);
-    parquet_file_result_free(&res);
-    i2i_buf_free(&out);
-    columnar_batch_free(b);
+    wfix_free(&t);
 }
 
 TEST(invalid_utf8_string_bounds_are_left_out_of_chunk_statistics)

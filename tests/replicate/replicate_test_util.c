@@ -98,6 +98,23 @@ int rt_tools_available(char *why, size_t n)
     return 1;
 }
 
+int rt_tools_ready(void)
+{
+    static int tools_ok = -1;
+    char why[1024];
+    if (tools_ok < 0) {
+        tools_ok = rt_tools_available(why, sizeof why);
+        if (!tools_ok) fprintf(stderr, "FAIL: the read-back tools are missing: %s\n", why);
+    }
+    return tools_ok;
+}
+
+int rt_emu_start(emu *e)
+{
+    const char *args[] = {"--token", RT_TOKEN, NULL};
+    return emu_start(e, args);
+}
+
 /* Strings handed out for the life of the process (directories, token files), freed at exit. */
 static char *keep_list[256];
 static size_t nkeep;

@@ -19,6 +19,11 @@
 
 /* node and the interop packages (DuckDB, icebird) present? Otherwise `why` says what to install. */
 int rt_tools_available(char *why, size_t n);
+/* rt_tools_available asked once per process; when something is missing, a FAIL line on stderr says
+ * what. 1 when everything is there. */
+int rt_tools_ready(void);
+/* Start the emulator with RT_TOKEN as its token (emu_start's status). */
+int rt_emu_start(emu *e);
 
 /* A fresh directory under the test tmpdir: <tmp>/<name>. Returns a static-lifetime copy. */
 const char *rt_dir(const char *name);

@@ -33,7 +33,7 @@
 #define NROWS (HOSTS * POINTS)
 
 static emu E;
-static int emu_ok = -1, tools_ok = -1;
+static int emu_ok = -1;
 static const char *dir, *wh, *tf;
 static char *lp, *exp_path;
 
@@ -46,16 +46,10 @@ static void cleanup(void)
 
 static int ready(void)
 {
-    char why[1024];
-    if (tools_ok < 0) {
-        tools_ok = rt_tools_available(why, sizeof why);
-        if (!tools_ok) fprintf(stderr, "FAIL: the read-back tools are missing: %s\n", why);
-    }
-    if (!tools_ok) return 0;
+    if (!rt_tools_ready()) return 0;
     i2i_log_set_level(I2I_LOG_WARN);
     if (emu_ok < 0) {
-        const char *args[] = {"--token", RT_TOKEN, NULL};
-        emu_ok = emu_start(&E, args) == 0;
+        emu_ok = rt_emu_start(&E) == 0;
         atexit(cleanup);
         if (emu_ok) {
             dir = rt_dir("crash");

@@ -26,20 +26,11 @@
 
 static emu E;
 static int emu_ok = -1;
-static int tools_ok = -1;
 
 static int ready(void)
 {
-    char why[1024];
-    if (tools_ok < 0) {
-        tools_ok = rt_tools_available(why, sizeof why);
-        if (!tools_ok) fprintf(stderr, "FAIL: the read-back tools are missing: %s\n", why);
-    }
-    if (!tools_ok) return 0;
-    if (emu_ok < 0) {
-        const char *args[] = {"--token", RT_TOKEN, NULL};
-        emu_ok = emu_start(&E, args) == 0;
-    }
+    if (!rt_tools_ready()) return 0;
+    if (emu_ok < 0) emu_ok = rt_emu_start(&E) == 0;
     if (emu_ok) {
         emu_admin(&E, "DELETE", "/_emulator/fault", NULL, NULL);
         emu_admin(&E, "DELETE", "/_emulator/stats", NULL, NULL);
@@ -74,6 +65,15 @@ static int run(rt_cli_run *r, const char *dir, const char *tag, const char *db, 
     return rc;
 }
 
+/* The test's directory `name` (returned), its warehouse (malloc'd) and its token file. */
+static const char *test_dir(const char *name, char **wh, const char **tf)
+{
+    const char *dir = rt_dir(name);
+    *wh = rt_fmt("%s/wh", dir);
+    *tf = rt_token_file(dir, "token", RT_TOKEN);
+    return dir;
+}
+
 /* ================================================================== edge dataset */
 
 #define EDGE_M "Edge \"Mëas\" 'q'.v1"
@@ -90,11 +90,9 @@ TEST(edge_dataset)
     char *first_meta;
 
     REQUIRE(ready());
-    dir = rt_dir("edge");
+    dir = test_dir("edge", &wh, &tf);
     lp = rt_fmt("%s/edge.lp", dir);
     exp = rt_fmt("%s/edge.json", dir);
-    wh = rt_fmt("%s/wh", dir);
-    tf = rt_token_file(dir, "token", RT_TOKEN);
     REQUIRE(rt_gen_edge(lp, exp) == 0);
     REQUIRE(rt_write_lp_file(&E, "edge", lp) == 0);
     expected = load_json(exp);
@@ -199,11 +197,9 @@ TEST(included_excluded_fields)
     static const char *exc_cols[] = {"time", "host", "usage", "count", "ok", NULL};
 
     REQUIRE(ready());
-    dir = rt_dir("fields");
+    dir = test_dir("fields", &wh, &tf);
     lp = rt_fmt("%s/w.lp", dir);
     exp = rt_fmt("%s/w.json", dir);
-    wh = rt_fmt("%s/wh", dir);
-    tf = rt_token_file(dir, "token", RT_TOKEN);
     REQUIRE(rt_gen_regular(lp, exp, "weather", T0_FIELDS, 144, 600 * I2I_NS_PER_S, 3, 11, NULL) == 0);
     REQUIRE(rt_write_lp_file(&E, "fields", lp) == 0);
 
@@ -272,11 +268,9 @@ TEST(windows_aligned_to_batch_size)
                            "--batch-size", "1d", "--json", NULL};
 
     REQUIRE(ready());
-    dir = rt_dir("aligned");
+    dir = test_dir("aligned", &wh, &tf);
     lp = rt_fmt("%s/a.lp", dir);
     exp = rt_fmt("%s/a.json", dir);
-    wh = rt_fmt("%s/wh", dir);
-    tf = rt_token_file(dir, "token", RT_TOKEN);
     /* 2026-02-01T00:00Z .. 2026-02-02T23:30Z every 30 min, 2 hosts */
     REQUIRE(rt_gen_regular(lp, exp, "aligned", T0_FIELDS, 96, 1800 * I2I_NS_PER_S, 2, 61, NULL) == 0);
     REQUIRE(rt_write_lp_file(&E, "aligned", lp) == 0);
@@ -316,13 +310,11 @@ TEST(auto_update_schema)
     size_t snaps_before, files_before;
 
     REQUIRE(ready());
-    dir = rt_dir("evo");
+    dir = test_dir("evo", &wh, &tf);
     lp1 = rt_fmt("%s/d1.lp", dir);
     exp1 = rt_fmt("%s/d1.json", dir);
     lp2 = rt_fmt("%s/d2.lp", dir);
     exp2 = rt_fmt("%s/d2.json", dir);
-    wh = rt_fmt("%s/wh", dir);
-    tf = rt_token_file(dir, "token", RT_TOKEN);
     REQUIRE(rt_gen_regular(lp1, exp1, "evo", T0_EVO, 96, 900 * I2I_NS_PER_S, 2, 21, NULL) == 0);
     REQUIRE(rt_gen_regular(lp2, exp2, "evo", T0_EVO + 86400 * I2I_NS_PER_S, 96, 900 * I2I_NS_PER_S, 2, 22, NEW_COL) == 0);
     REQUIRE(rt_write_lp_file(&E, "evo", lp1) == 0);
@@ -421,10 +413,21 @@ static char *last_query_with_status(int status)
     return res;
 }
 
+/* Reset the request statistics, then have the emulator answer `count` query_sql requests (-1: all,
+ * until cleared) after the first `skip` with `status` and `body`. */
+static void inject_query_fault(int status, const char *body, int count, long skip)
+{
+    char *fault = rt_fmt("{\"status\":%d,\"body\":\"%s\",\"count\":%d,\"path\":\"/api/v3/query_sql\",\"skip\":%ld}",
+                         status, body, count, skip);
+    emu_admin(&E, "DELETE", "/_emulator/stats", NULL, NULL);
+    CHECK_EQ_INT(emu_admin(&E, "POST", "/_emulator/fault", fault, NULL), 200);
+    free(fault);
+}
+
 TEST(server_errors)
 {
     const char *dir, *tf, *bad_tf;
-    char *lp1, *exp1, *lp2, *exp2, *wh, *meta, *fault, *q;
+    char *lp1, *exp1, *lp2, *exp2, *wh, *meta, *q;
     rt_cli_run r = {0};
     rt_table t = {0};
     json_t *entries, *e;
@@ -434,13 +437,11 @@ TEST(server_errors)
     const char *range2[] = {"--backfill-start", "2026-03-01T00:00:00Z", "--backfill-end", "2026-03-03T00:00:00Z", NULL};
 
     REQUIRE(ready());
-    dir = rt_dir("errors");
+    dir = test_dir("errors", &wh, &tf);
     lp1 = rt_fmt("%s/a.lp", dir);
     exp1 = rt_fmt("%s/a.json", dir);
     lp2 = rt_fmt("%s/b.lp", dir);
     exp2 = rt_fmt("%s/b.json", dir);
-    wh = rt_fmt("%s/wh", dir);
-    tf = rt_token_file(dir, "token", RT_TOKEN);
     bad_tf = rt_token_file(dir, "bad-token", BAD_TOKEN);
     REQUIRE(rt_gen_regular(lp1, exp1, "err", T0_ERR, 48, 1800 * I2I_NS_PER_S, 2, 31, NULL) == 0);
     REQUIRE(rt_gen_regular(lp2, exp2, "err", T0_ERR + 86400 * I2I_NS_PER_S, 48, 1800 * I2I_NS_PER_S, 2, 32, NULL) == 0);
@@ -473,10 +474,7 @@ TEST(server_errors)
     rt_cli_run_free(&r);
 
     /* 400 on the first window query (the discovery queries pass) */
-    emu_admin(&E, "DELETE", "/_emulator/stats", NULL, NULL);
-    fault = rt_fmt("{\"status\":400,\"body\":\"emulated bad request: planner said no\",\"path\":\"/api/v3/query_sql\",\"skip\":%ld}", k);
-    CHECK_EQ_INT(emu_admin(&E, "POST", "/_emulator/fault", fault, NULL), 200);
-    free(fault);
+    inject_query_fault(400, "emulated bad request: planner said no", 1, k);
     CHECK_EQ_INT(run(&r, dir, "400", "errs", tf, wh, "err", range2), 1);
     CHECK(strstr(r.err, "400") != NULL);
     CHECK(strstr(r.err, "emulated bad request: planner said no") != NULL);
@@ -490,10 +488,7 @@ TEST(server_errors)
     free(q);
 
     /* persistent 500: retried, then given up */
-    emu_admin(&E, "DELETE", "/_emulator/stats", NULL, NULL);
-    fault = rt_fmt("{\"status\":500,\"body\":\"emulated internal error\",\"count\":-1,\"path\":\"/api/v3/query_sql\",\"skip\":%ld}", k);
-    CHECK_EQ_INT(emu_admin(&E, "POST", "/_emulator/fault", fault, NULL), 200);
-    free(fault);
+    inject_query_fault(500, "emulated internal error", -1, k);
     CHECK_EQ_INT(run(&r, dir, "500", "errs", tf, wh, "err", range2), 1);
     CHECK(strstr(r.err, "500") != NULL);
     CHECK(strstr(r.err, "emulated internal error") != NULL);
@@ -559,15 +554,13 @@ TEST(incremental)
     char lit[64], *needle;
 
     REQUIRE(ready());
-    dir = rt_dir("incr");
+    dir = test_dir("incr", &wh, &tf);
     lp_old = rt_fmt("%s/old.lp", dir);
     exp_old = rt_fmt("%s/old.json", dir);
     lp_cur = rt_fmt("%s/cur.lp", dir);
     exp_cur = rt_fmt("%s/cur.json", dir);
     lp_new = rt_fmt("%s/new.lp", dir);
     exp_new = rt_fmt("%s/new.json", dir);
-    wh = rt_fmt("%s/wh", dir);
-    tf = rt_token_file(dir, "token", RT_TOKEN);
     /* older than the first window (now - 3h ...): never copied by incremental runs */
     REQUIRE(rt_gen_regular(lp_old, exp_old, "live", now - 3 * 3600 * I2I_NS_PER_S, 30, 60 * I2I_NS_PER_S, 2, 41, NULL) == 0);
     /* inside it: now - 50 min ... now - 6 min */

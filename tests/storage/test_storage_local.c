@@ -1,6 +1,5 @@
 /* storage (local back-end and facade): whole-object round trips, atomic create-if-absent,
  * streaming writer commit/abort, nested directories, listing, location forms, error messages. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -15,19 +14,6 @@ static char *path_in_tmp(const char *rel)
     char *p = buf[next++ % 8];
     snprintf(p, sizeof buf[0], "%s/%s", i2i_test_tmpdir(), rel);
     return p;
-}
-
-/* Entries of a directory, hidden ones included (to prove no temp files are left behind). */
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    int n = 0;
-    if (!d) return -1;
-    while ((de = readdir(d)) != NULL)
-        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) n++;
-    closedir(d);
-    return n;
 }
 
 static storage *open_local(void)
@@ -61,7 +47,7 @@ TEST(put_get_exists_size_remove_round_trip)
     REQUIRE_OK(storage_put(s, loc, "xy", 2, &e), &e);
     REQUIRE_OK(storage_get(s, loc, &b, &e), &e);
     CHECK(b.len == 2 && memcmp(b.data, "xy", 2) == 0);
-    CHECK_EQ_INT(count_entries(path_in_tmp("rt")), 1); /* no temp files left */
+    CHECK_EQ_INT(i2i_test_count_entries(path_in_tmp("rt")), 1); /* no temp files left */
     CHECK_OK(storage_remove(s, loc, &e), &e);
     CHECK_EQ_INT(storage_exists(s, loc, &e), 0);
     CHECK_OK(storage_remove(s, loc, &e), &e); /* missing is not an error */
@@ -99,7 +85,7 @@ TEST(put_if_absent_twice_gives_exists_and_keeps_first)
     CHECK(strstr(e.msg, p) != NULL);
     REQUIRE_OK(storage_get(s, p, &b, &e), &e);
     CHECK(b.len == 5 && memcmp(b.data, "first", 5) == 0);
-    CHECK_EQ_INT(count_entries(path_in_tmp("pia")), 1); /* the loser's temp file is gone */
+    CHECK_EQ_INT(i2i_test_count_entries(path_in_tmp("pia")), 1); /* the loser's temp file is gone */
     i2i_buf_free(&b);
     storage_close(s);
 }
@@ -141,7 +127,7 @@ TEST(streaming_writer_commit_makes_whole_file_visible)
     REQUIRE_OK(storage_get(s, p, &b, &e), &e);
     CHECK_EQ_INT(b.len, total);
     CHECK(b.len == total && memcmp(b.data, expect, total) == 0);
-    CHECK_EQ_INT(count_entries(path_in_tmp("sw/data")), 1);
+    CHECK_EQ_INT(i2i_test_count_entries(path_in_tmp("sw/data")), 1);
     i2i_buf_free(&b);
     free(chunk);
     free(expect);
@@ -161,7 +147,7 @@ TEST(streaming_writer_abort_leaves_nothing)
     CHECK_OK(storage_writer_write(s, w, "tail", 4, &e), &e);
     storage_writer_abort(s, w);
     CHECK_EQ_INT(storage_exists(s, p, &e), 0);
-    CHECK_EQ_INT(count_entries(path_in_tmp("ab")), 0);
+    CHECK_EQ_INT(i2i_test_count_entries(path_in_tmp("ab")), 0);
     storage_writer_abort(s, NULL); /* accepts NULL */
     storage_close(s);
 }
