@@ -1228,6 +1228,24 @@ def _parse_error(expected, tok):
         "Expected: %s, found: %s at Line: %d, Column: %d" % (expected, found, tok.line, tok.col)))
 
 
+def _scan_quoted(sql, i, q, what, line, col):
+    """Text of the quoted token starting at sql[i] (a doubled quote stands for one) and the index
+    just past its closing quote; unterminated gives the server's tokenizer error."""
+    j = i + 1
+    out = []
+    while True:
+        k = sql.find(q, j)
+        if k < 0:
+            raise QueryError("plan", "SQL error: TokenizerError(%s)" % _rust_debug(
+                "Unterminated %s at Line: %d, Column: %d" % (what, line, col)))
+        out.append(sql[j:k])
+        if sql.startswith(q + q, k):
+            out.append(q)
+            j = k + 2
+            continue
+        return "".join(out), k + 1
+
+
 def tokenize(sql):
     toks = []
     i = 0
@@ -1262,38 +1280,11 @@ def tokenize(sql):
             return toks
         c = sql[i]
         if c == '"':
-            j = i + 1
-            out = []
-            while True:
-                k = sql.find('"', j)
-                if k < 0:
-                    raise QueryError("plan", "SQL error: TokenizerError(%s)" % _rust_debug(
-                        "Unterminated delimited identifier at Line: %d, Column: %d" % (line, col)))
-                out.append(sql[j:k])
-                if sql.startswith('""', k):
-                    out.append('"')
-                    j = k + 2
-                    continue
-                j = k + 1
-                break
-            toks.append(Tok("qid", "".join(out), sql[i:j], line, col))
+            text, j = _scan_quoted(sql, i, '"', "delimited identifier", line, col)
+            toks.append(Tok("qid", text, sql[i:j], line, col))
             i = j
         elif c == "'":
-            j = i + 1
-            out = []
-            while True:
-                k = sql.find("'", j)
-                if k < 0:
-                    raise QueryError("plan", "SQL error: TokenizerError(%s)" % _rust_debug(
-                        "Unterminated string literal at Line: %d, Column: %d" % (line, col)))
-                out.append(sql[j:k])
-                if sql.startswith("''", k):
-                    out.append("'")
-                    j = k + 2
-                    continue
-                j = k + 1
-                break
-            text = "".join(out)
+            text, j = _scan_quoted(sql, i, "'", "string literal", line, col)
             line += sql.count("\n", i, j)
             toks.append(Tok("str", text, sql[i:j], line, col))
             i = j
