@@ -10,7 +10,7 @@ APT_PACKAGES=(
   build-essential cmake pkg-config clang git curl ca-certificates
   libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev libzstd-dev libsnappy-dev zlib1g-dev
   libsqlite3-dev libpq-dev time
-  postgresql python3 python3-avro
+  postgresql python3 python3-avro python3-venv
   nodejs npm
 )
 
@@ -31,6 +31,16 @@ if [ "${#pkgs[@]}" -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${pkgs[@]}"
+fi
+
+# Python judges (PyIceberg with pyarrow, pandas), pinned by requirements.txt, in a project-local
+# venv: tests/interop/.venv (git-ignored). Built with the python3 on PATH.
+VENV=tests/interop/.venv
+if [ ! -f "$VENV/.install-stamp" ] || [ tests/interop/requirements.txt -nt "$VENV/.install-stamp" ]; then
+  echo "install-deps: Python packages for the interop tests (tests/interop/.venv)"
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r tests/interop/requirements.txt
+  touch "$VENV/.install-stamp"
 fi
 
 # Interop readers (DuckDB, parquet-wasm, hyparquet, icebird, avsc), pinned by package-lock.json.
