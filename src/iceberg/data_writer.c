@@ -117,7 +117,7 @@ int iceberg_writer_open(iceberg_table *t, const iceberg_writer_options *o, icebe
     const iceberg_partition_spec *spec = &t->m.spec;
     const json_t *schema_js = ice_meta_schema_json(t->ct.metadata, t->m.current_schema_id);
     json_t *kvschema = NULL, *kvfields = NULL;
-    i2i_buf dir = I2I_BUF_INIT;
+    i2i_buf dir = I2I_BUF_INIT, pname = I2I_BUF_INIT;
     size_t i, k;
     int rc = I2I_OK;
 
@@ -156,9 +156,12 @@ int iceberg_writer_open(iceberg_table *t, const iceberg_writer_options *o, icebe
         int writable;
         I2I_TRY_GOTO(plan_column(c, f, &writable, err), rc, fail);
         if (!writable) continue; /* optional column we cannot produce: omitted, read as NULL */
+        i2i_buf_reset(&pname);
+        I2I_TRY_GOTO(iceberg_parquet_column_name(f->name, &pname, err), rc, fail);
         c->name = i2i_strdup(f->name);
-        if (!c->name) goto nomem;
-        c->pspec.name = c->name;
+        c->parquet_name = i2i_strdup(i2i_buf_cstr(&pname));
+        if (!c->name || !c->parquet_name) goto nomem;
+        c->pspec.name = c->parquet_name;
         c->id = f->id;
         c->type = f->type;
         c->required = f->required;
@@ -230,6 +233,7 @@ int iceberg_writer_open(iceberg_table *t, const iceberg_writer_options *o, icebe
     json_decref(kvschema);
     json_decref(kvfields);
     i2i_buf_free(&dir);
+    i2i_buf_free(&pname);
     *out = w;
     return I2I_OK;
 nomem:
@@ -238,6 +242,7 @@ fail:
     json_decref(kvschema);
     json_decref(kvfields);
     i2i_buf_free(&dir);
+    i2i_buf_free(&pname);
     iceberg_writer_abort(w);
     return rc;
 }
@@ -392,6 +397,7 @@ static void writer_free(iceberg_writer *w)
     for (i = 0; i < w->nopen; i++) dw_file_abort(w, w->open[i]);
     for (i = 0; i < w->ncols; i++) {
         free(w->cols[i].name);
+        free(w->cols[i].parquet_name);
         free(w->cols[i].scratch);
     }
     for (i = 0; i < w->nparts; i++) free((char *)w->parts[i].pf.name);

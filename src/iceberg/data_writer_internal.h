@@ -9,7 +9,8 @@
 enum { CONV_NONE = 0, CONV_NS_TO_US, CONV_US_TO_NS };
 
 typedef struct dw_col {
-    char *name;
+    char *name;         /* the Iceberg field name, matched against batch columns */
+    char *parquet_name; /* what the file calls it: iceberg_parquet_column_name(name) */
     int32_t id;
     iceberg_type type;
     int required;

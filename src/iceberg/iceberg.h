@@ -82,6 +82,12 @@ typedef struct iceberg_schema {
 
 /* Top-level field by exact name, or NULL. */
 const iceberg_field *iceberg_schema_find(const iceberg_schema *s, const char *name);
+/* The name a Parquet column of field `name` is written under: Avro's name grammar
+ * [A-Za-z_][A-Za-z0-9_]*, as Iceberg Java and PyIceberg sanitize it (a leading digit d becomes
+ * "_d", any other character "_x" + its UTF-16 code unit(s) in upper-case hex), so readers that look
+ * columns up by sanitized name (icebird) find them; field-id readers are unaffected and the real
+ * name stays in the Iceberg schema. Appended to out; I2I_ERR_INVALID if name is not UTF-8. */
+int iceberg_parquet_column_name(const char *name, i2i_buf *out, i2i_error *err);
 
 /* ---------------------------------------------------------------- type mapping */
 

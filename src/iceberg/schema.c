@@ -12,6 +12,45 @@ const iceberg_field *iceberg_schema_find(const iceberg_schema *s, const char *na
     return NULL;
 }
 
+static int is_ascii_letter(uint32_t c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+
+static int append_code_unit_hex(i2i_buf *out, uint32_t cp)
+{
+    /* Java (and icebird) escape per UTF-16 code unit: a character past U+FFFF is two escapes. */
+    if (cp > 0xFFFF) {
+        cp -= 0x10000;
+        return i2i_buf_printf(out, "_x%X_x%X", (unsigned)(0xD800 + (cp >> 10)), (unsigned)(0xDC00 + (cp & 0x3FF)));
+    }
+    return i2i_buf_printf(out, "_x%X", (unsigned)cp);
+}
+
+/* PyIceberg and Java keep non-ASCII letters as they are (Unicode isalpha/isLetter); the Avro
+ * grammar and icebird do not, and only the Avro grammar is the same in every reader, so that is
+ * what we follow: non-ASCII characters are always escaped. ASCII names come out byte-identical to
+ * both reference writers. */
+int iceberg_parquet_column_name(const char *name, i2i_buf *out, i2i_error *err)
+{
+    size_t n = strlen(name), pos = 0;
+    while (pos < n) {
+        uint32_t cp;
+        int first = pos == 0, rc;
+        if (!i2i_utf8_next(name, n, &pos, &cp))
+            return i2i_error_set(err, I2I_ERR_INVALID, "column name is not valid UTF-8 at byte %zu", pos);
+        if (is_ascii_letter(cp) || cp == '_') {
+            char c = (char)cp;
+            rc = i2i_buf_append(out, &c, 1);
+        } else if (cp >= '0' && cp <= '9') {
+            char d[2] = {'_', (char)cp};
+            rc = first ? i2i_buf_append(out, d, 2) : i2i_buf_append(out, d + 1, 1);
+        } else {
+            rc = append_code_unit_hex(out, cp);
+        }
+        if (rc < 0) return i2i_error_nomem(err, "column name");
+    }
+    if (n == 0) return i2i_error_set(err, I2I_ERR_INVALID, "empty column name");
+    return I2I_OK;
+}
+
 int ice_schema_parse(const json_t *js, iceberg_schema *out, i2i_error *err)
 {
     const json_t *fields, *f;

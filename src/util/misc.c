@@ -52,29 +52,41 @@ char *i2i_strndup(const char *s, size_t n)
     return p;
 }
 
+int i2i_utf8_next(const void *s, size_t n, size_t *pos, uint32_t *cp)
+{
+    const unsigned char *p = (const unsigned char *)s + *pos;
+    size_t avail = n - *pos, k, len;
+    unsigned char c = p[0];
+    uint32_t v;
+    if (c < 0x80) {
+        *cp = c;
+        *pos += 1;
+        return 1;
+    }
+    if (c < 0xC2) return 0;
+    len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
+    if (!len || len > avail) return 0;
+    for (k = 1; k < len; k++) {
+        if ((p[k] & 0xC0) != 0x80) return 0;
+    }
+    /* The second byte's range rules out overlong forms, surrogates and > U+10FFFF. */
+    if (c == 0xE0 && p[1] < 0xA0) return 0;
+    if (c == 0xED && p[1] >= 0xA0) return 0;
+    if (c == 0xF0 && p[1] < 0x90) return 0;
+    if (c == 0xF4 && p[1] >= 0x90) return 0;
+    v = c & (0x7F >> len);
+    for (k = 1; k < len; k++) v = (v << 6) | (p[k] & 0x3F);
+    *cp = v;
+    *pos += len;
+    return 1;
+}
+
 int i2i_utf8_valid(const void *s, size_t n)
 {
-    const unsigned char *p = s;
     size_t i = 0;
+    uint32_t cp;
     while (i < n) {
-        unsigned char c = p[i];
-        size_t k, len;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c < 0xC2) return 0;
-        len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
-        if (!len || i + len > n) return 0;
-        for (k = 1; k < len; k++) {
-            if ((p[i + k] & 0xC0) != 0x80) return 0;
-        }
-        /* The second byte's range rules out overlong forms, surrogates and > U+10FFFF. */
-        if (c == 0xE0 && p[i + 1] < 0xA0) return 0;
-        if (c == 0xED && p[i + 1] >= 0xA0) return 0;
-        if (c == 0xF0 && p[i + 1] < 0x90) return 0;
-        if (c == 0xF4 && p[i + 1] >= 0x90) return 0;
-        i += len;
+        if (!i2i_utf8_next(s, n, &i, &cp)) return 0;
     }
     return 1;
 }

@@ -270,6 +270,9 @@ int i2i_base64_encode(const void *in, size_t n, i2i_buf *out);
 /* Strict UTF-8 (RFC 3629: no overlong forms, surrogates or code points past U+10FFFF). NUL
  * bytes are valid UTF-8; callers that must refuse them check separately. */
 int i2i_utf8_valid(const void *s, size_t n);
+/* Decode the code point at s[*pos] (pos < n) into *cp and advance *pos; 0 (nothing moved) when the
+ * bytes there are not strict UTF-8. */
+int i2i_utf8_next(const void *s, size_t n, size_t *pos, uint32_t *cp);
 
 /* Encode code point cp (at most U+10FFFF) into o[0..3]; returns its length, 1 to 4. */
 static inline size_t i2i_utf8_encode(uint32_t cp, uint8_t *o)

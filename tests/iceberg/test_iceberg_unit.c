@@ -11,6 +11,31 @@ static void hex_of(const uint8_t *p, size_t n, char *out) { i2i_hex(p, n, out); 
 
 /* ---------------------------------------------------------------- bounds */
 
+/* Expected values are what PyIceberg 0.12's make_compatible_name and Iceberg Java's
+ * AvroSchemaUtil.makeCompatibleName give for ASCII names, and icebird's sanitize() for all. */
+TEST(parquet_column_names_follow_avro_sanitizing)
+{
+    static const struct { const char *in, *out; } cases[] = {
+        {"time", "time"},         {"_ok", "_ok"},       {"usage_user", "usage_user"},
+        {"a b", "a_x20b"},        {"a.b", "a_x2Eb"},     {"1x", "_1x"},
+        {"x1", "x1"},             {"\"q\"", "_x22q_x22"}, {"select", "select"},
+        {"-", "_x2D"},            {"\xc3\xa9", "_xE9"},   {"\xe6\xb8\xa9\xe5\xba\xa6", "_x6E29_x5EA6"},
+        {"\xf0\x9f\x98\x80x", "_xD83D_xDE00x"},
+    };
+    size_t i;
+    i2i_error err;
+    i2i_buf b = I2I_BUF_INIT;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        i2i_buf_reset(&b);
+        CHECK_OK(iceberg_parquet_column_name(cases[i].in, &b, &err), &err);
+        CHECK_EQ_STR(i2i_buf_cstr(&b), cases[i].out);
+    }
+    i2i_buf_reset(&b);
+    CHECK(iceberg_parquet_column_name("bad\xff", &b, &err) == I2I_ERR_INVALID);
+    CHECK(iceberg_parquet_column_name("", &b, &err) == I2I_ERR_INVALID);
+    i2i_buf_free(&b);
+}
+
 TEST(bounds_int_long_date_are_little_endian_like_real_iceberg_files)
 {
     uint8_t b[8];
