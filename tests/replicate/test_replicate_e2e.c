@@ -548,7 +548,7 @@ TEST(incremental)
     rt_cli_run r = {0};
     rt_table t = {0};
     json_t *out, *entries, *e;
-    int64_t now = i2i_now_ns(), t_run1, end1, end2, start1;
+    int64_t now = i2i_now_ns(), t_run1, end1, end2, start1, snaps1;
     i2i_buf stats = I2I_BUF_INIT;
     const char *extra_json[] = {"--window", "1h", "--lag", "1s", "--json", NULL};
     char lit[64], *needle;
@@ -573,11 +573,15 @@ TEST(incremental)
     out = parse_out(&r);
     CHECK_EQ_STR(json_string_value(json_object_get(out, "mode")), "incremental");
     CHECK_EQ_INT(jint(out, "total_written_records"), 45 * 2);
+    /* windows are aligned to the hour: the rows (now - 50 min ... now - 6 min) reach into the
+     * current hour's window too when it is past HH:06, so one or two commits */
+    snaps1 = jint(out, "snapshots");
+    CHECK(snaps1 == 1 || snaps1 == 2);
     json_decref(out);
     rt_cli_run_free(&r);
     REQUIRE(rt_table_load(wh, "default", "live", &t) == 0);
     REQUIRE(t.exists);
-    CHECK_EQ_INT(t.nsnapshots, 1);
+    CHECK_EQ_INT(t.nsnapshots, snaps1);
     CHECK_EQ_INT(t.rows, 45 * 2);
     REQUIRE(json_array_size(t.ranges) == 1);
     start1 = strtoll(json_string_value(json_array_get(json_array_get(t.ranges, 0), 0)), NULL, 10);
@@ -597,7 +601,7 @@ TEST(incremental)
     json_decref(out);
     rt_cli_run_free(&r);
     REQUIRE(rt_table_load(wh, "default", "live", &t) == 0);
-    CHECK_EQ_INT(t.nsnapshots, 1);
+    CHECK_EQ_INT(t.nsnapshots, snaps1);
     CHECK_EQ_INT(json_array_size(t.ranges), 1); /* merged with the first range */
     end2 = last_end(&t);
     CHECK(end2 > end1);
@@ -635,7 +639,7 @@ TEST(incremental)
     i2i_buf_free(&stats);
 
     REQUIRE(rt_table_load(wh, "default", "live", &t) == 0);
-    CHECK_EQ_INT(t.nsnapshots, 2);
+    CHECK_EQ_INT(t.nsnapshots, snaps1 + 1);
     CHECK_EQ_INT(t.rows, 45 * 2 + 20 * 2);
     entries = json_array();
     e = rt_check_entry("incremental", &t, exp_cur, NULL, t.ranges, 1, 0);
@@ -649,7 +653,7 @@ TEST(incremental)
     CHECK_EQ_INT(run(&r, dir, "run4", "incr", tf, wh, "live", extra_json), 0);
     rt_cli_run_free(&r);
     REQUIRE(rt_table_load(wh, "default", "live", &t) == 0);
-    CHECK_EQ_INT(t.nsnapshots, 2);
+    CHECK_EQ_INT(t.nsnapshots, snaps1 + 1);
     rt_table_free(&t);
 
     free(lp_old);
