@@ -78,3 +78,8 @@ const char *i2i_status_name(int code)
     default: return "unknown status";
     }
 }
+
+int i2i_status_retryable(int code)
+{
+    return code == I2I_ERR_TRANSIENT || code == I2I_ERR_CONFLICT || code == I2I_ERR_UNKNOWN;
+}

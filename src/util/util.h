@@ -68,6 +68,12 @@ const char *i2i_status_name(int code);
 /* Convenience for the common allocation failure. */
 int i2i_error_nomem(i2i_error *err, const char *what);
 
+/* Whether an operation that failed with `code` may succeed when tried again, so every retry loop
+ * (HTTP requests, catalog commits) decides alike: TRANSIENT (temporary failure, nothing applied),
+ * CONFLICT (lost a compare-and-swap: reload, re-apply) and UNKNOWN (outcome unknown: look for
+ * the change before trying again). Everything else needs a person to act. */
+int i2i_status_retryable(int code);
+
 /* Return early when expr fails; expr's error (if any) is already in err. */
 #define I2I_TRY(expr)                                                                              \
     do {                                                                                           \
@@ -252,6 +258,42 @@ void i2i_time_format_rfc3339(int64_t ns, char *out, size_t outsz);
 /* Durations: "30s", "5min", "1h", "1d", "1w" (the plugin's units: s, min, h, d, w), also "ms"
  * and "m" for minutes. Positive integers only. */
 int i2i_duration_parse(const char *s, int64_t *ns, i2i_error *err);
+
+/* ---------------------------------------------------------------- retry policy */
+
+/* The one backoff every retry loop uses: the wait before retry n (n from 0) is uniform in
+ * [d/2, d] with d = min(max_wait_ms, base_wait_ms * 2^n) (jitter, so writers that collided do not
+ * collide again); a server's Retry-After raises it, max_wait_ms caps it. Waits are cancellable:
+ * a non-zero *cancel ends them early with I2I_ERR_CANCELLED. */
+typedef struct i2i_retry_policy {
+    int max_retries;            /* extra attempts after the first; 0 = no retry */
+    int64_t base_wait_ms;       /* 0 = retry at once */
+    int64_t max_wait_ms;
+    const volatile int *cancel; /* may be NULL */
+} i2i_retry_policy;
+
+/* The wait before retry n, in ms (random within the jitter range). */
+int64_t i2i_retry_delay_ms(const i2i_retry_policy *p, int retry, int64_t retry_after_ms);
+/* Sleep that long, checking p->cancel every 50 ms. I2I_OK or I2I_ERR_CANCELLED (err set). */
+int i2i_retry_wait(const i2i_retry_policy *p, int retry, int64_t retry_after_ms, i2i_error *err);
+/* I2I_ERR_CANCELLED (err set, naming `what`) when p->cancel is set, else I2I_OK. */
+int i2i_retry_check_cancel(const i2i_retry_policy *p, const char *what, i2i_error *err);
+
+/* ---------------------------------------------------------------- fault injection */
+
+/* Test fault injection, handed down through options or a handle, never a process-wide switch.
+ * Library code calls i2i_fault_at(f, "point", err) where a failure can be simulated; the hook
+ * returns 0 to go on, or a negative status (with err set) to fail there as the real failure
+ * would. Each layer documents its points. A NULL hook (production) costs one test. */
+typedef struct i2i_fault {
+    int (*fn)(void *ctx, const char *point, i2i_error *err);
+    void *ctx;
+} i2i_fault;
+
+static inline int i2i_fault_at(const i2i_fault *f, const char *point, i2i_error *err)
+{
+    return f && f->fn ? f->fn(f->ctx, point, err) : I2I_OK;
+}
 
 /* ---------------------------------------------------------------- misc */
 

@@ -1,0 +1,48 @@
+/* The retry policy shared by every retry loop: jittered exponential backoff, Retry-After, and
+ * waits that a cancel flag cuts short (a stopping run must not sit out a 60 s backoff). */
+#include "util.h"
+
+#include <errno.h>
+#include <time.h>
+
+#define CANCEL_POLL_MS 50
+
+int64_t i2i_retry_delay_ms(const i2i_retry_policy *p, int retry, int64_t retry_after_ms)
+{
+    int64_t d = p->base_wait_ms, max = p->max_wait_ms, delay = 0;
+    uint32_t rnd = 0;
+    int i;
+    if (max < d) max = d;
+    for (i = 0; i < retry && d < max; i++) d *= 2;
+    if (d > max) d = max;
+    if (d > 0) {
+        (void)i2i_random_bytes(&rnd, sizeof rnd, NULL); /* no randomness: the lower bound */
+        delay = d / 2 + (int64_t)(rnd % (uint64_t)(d / 2 + 1));
+    }
+    if (retry_after_ms > delay) delay = retry_after_ms;
+    if (delay > max) delay = max;
+    return delay > 0 ? delay : 0;
+}
+
+int i2i_retry_check_cancel(const i2i_retry_policy *p, const char *what, i2i_error *err)
+{
+    if (p && p->cancel && *p->cancel)
+        return i2i_error_set(err, I2I_ERR_CANCELLED, "%s: stopped on request", what ? what : "retry");
+    return I2I_OK;
+}
+
+int i2i_retry_wait(const i2i_retry_policy *p, int retry, int64_t retry_after_ms, i2i_error *err)
+{
+    int64_t left = i2i_retry_delay_ms(p, retry, retry_after_ms);
+    while (left > 0) {
+        int64_t slice = p->cancel && left > CANCEL_POLL_MS ? CANCEL_POLL_MS : left;
+        struct timespec ts;
+        I2I_TRY(i2i_retry_check_cancel(p, "waiting to retry", err));
+        ts.tv_sec = (time_t)(slice / 1000);
+        ts.tv_nsec = (long)(slice % 1000) * 1000000L;
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+        left -= slice;
+    }
+    return i2i_retry_check_cancel(p, "waiting to retry", err);
+}
