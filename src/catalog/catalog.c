@@ -1,315 +1,12 @@
-/* The catalog facade: builds a back-end from catalog_configs (PyIceberg keys), validates names,
- * and holds the helpers every back-end shares (metadata files, locations, FileIO). */
+/* The catalog facade: builds a back-end from catalog_configs (PyIceberg keys), chosen from a
+ * table by type, validates names and forwards to the back-end. Shared helpers live in
+ * catalog_util.c, metadata file I/O in catalog_metadata.c. */
 #include "catalog_internal.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <zlib.h>
-
-#define METADATA_MAX_BYTES ((size_t)1 << 30) /* refuse to inflate a metadata file beyond 1 GiB */
-
-/* ---------------------------------------------------------------- small helpers */
-
-char *cat_printf(const char *fmt, ...)
-{
-    i2i_buf b = I2I_BUF_INIT;
-    va_list ap;
-    int rc;
-    va_start(ap, fmt);
-    rc = i2i_buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    if (rc != I2I_OK) {
-        i2i_buf_free(&b);
-        return NULL;
-    }
-    return (char *)i2i_buf_detach(&b, NULL);
-}
-
-char *cat_join(const char *a, const char *b)
-{
-    size_t al = strlen(a);
-    while (al > 0 && a[al - 1] == '/') al--;
-    while (*b == '/') b++;
-    return cat_printf("%.*s/%s", (int)al, a, b);
-}
-
-char *cat_ns_path(const char *ns)
-{
-    char *p = i2i_strdup(ns), *q;
-    if (!p) return NULL;
-    for (q = p; *q; q++)
-        if (*q == '.') *q = '/';
-    return p;
-}
-
-const char *cat_basename(const char *location)
-{
-    const char *slash = strrchr(location, '/');
-    return slash ? slash + 1 : location;
-}
-
-int cat_table_set(catalog_table *out, const char *location, const json_t *metadata, i2i_error *err)
-{
-    catalog_table_clear(out);
-    out->metadata_location = i2i_strdup(location);
-    out->metadata = json_deep_copy(metadata);
-    if (!out->metadata_location || !out->metadata) {
-        catalog_table_clear(out);
-        return i2i_error_nomem(err, "copying table metadata");
-    }
-    return I2I_OK;
-}
-
-void catalog_table_clear(catalog_table *t)
-{
-    if (!t) return;
-    free(t->metadata_location);
-    json_decref(t->metadata);
-    t->metadata_location = NULL;
-    t->metadata = NULL;
-}
-
-int cat_resolve_path(const char *path, const char *base_dir, char **out, i2i_error *err)
-{
-    i2i_buf joined = I2I_BUF_INIT;
-    char *src, *seg, *save = NULL, *res;
-    size_t rl = 0;
-    int rc = I2I_OK;
-
-    *out = NULL;
-    if (path[0] != '/') {
-        if (base_dir && base_dir[0] == '/') {
-            rc = i2i_buf_printf(&joined, "%s/", base_dir);
-        } else {
-            char cwd[4096];
-            if (!getcwd(cwd, sizeof cwd))
-                return i2i_error_set(err, I2I_ERR_IO, "catalog: cannot resolve '%s': getcwd: %s",
-                                     path, strerror(errno));
-            rc = i2i_buf_printf(&joined, "%s/%s%s", cwd, base_dir ? base_dir : "",
-                                base_dir ? "/" : "");
-        }
-    }
-    if (rc == I2I_OK) rc = i2i_buf_append_str(&joined, path);
-    if (rc != I2I_OK || !i2i_buf_cstr(&joined)) {
-        i2i_buf_free(&joined);
-        return i2i_error_nomem(err, "resolving a path");
-    }
-    src = (char *)joined.data;
-    res = malloc(joined.len + 2);
-    if (!res) {
-        i2i_buf_free(&joined);
-        return i2i_error_nomem(err, "resolving a path");
-    }
-    for (seg = strtok_r(src, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
-        if (strcmp(seg, ".") == 0) continue;
-        if (strcmp(seg, "..") == 0) {
-            while (rl > 0 && res[rl - 1] != '/') rl--;
-            if (rl > 0) rl--; /* drop the slash too */
-            continue;
-        }
-        res[rl++] = '/';
-        memcpy(res + rl, seg, strlen(seg));
-        rl += strlen(seg);
-    }
-    if (rl == 0) res[rl++] = '/';
-    res[rl] = '\0';
-    i2i_buf_free(&joined);
-    *out = res;
-    return I2I_OK;
-}
-
-int cat_make_parent_dirs(const char *path, i2i_error *err)
-{
-    char *copy = i2i_strdup(path), *p;
-    if (!copy) return i2i_error_nomem(err, "creating directories");
-    for (p = copy + 1; *p; p++) {
-        struct stat st;
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(copy, 0755) != 0 && errno != EEXIST) {
-            int e = errno;
-            if (!(stat(copy, &st) == 0 && S_ISDIR(st.st_mode))) {
-                i2i_error_set(err, I2I_ERR_IO, "catalog: create directory '%s': %s", copy,
-                              strerror(e));
-                free(copy);
-                return I2I_ERR_IO;
-            }
-        }
-        *p = '/';
-    }
-    free(copy);
-    return I2I_OK;
-}
-
-/* ---------------------------------------------------------------- context + FileIO */
-
-void cat_ctx_free(cat_ctx *x)
-{
-    int i;
-    if (!x) return;
-    for (i = 0; i < x->nextra; i++) storage_close(x->extra[i]);
-    free(x->name);
-    free(x->warehouse);
-    json_decref(x->props);
-    free(x);
-}
-
-int cat_storage_for(cat_ctx *x, const char *location, storage **out, i2i_error *err)
-{
-    const char *want = storage_backend_for(location);
-    int i;
-    if (want && x->files && strcmp(x->files->ops->name, want) == 0) {
-        *out = x->files;
-        return I2I_OK;
-    }
-    for (i = 0; i < x->nextra; i++) {
-        if (want && strcmp(x->extra[i]->ops->name, want) == 0) {
-            *out = x->extra[i];
-            return I2I_OK;
-        }
-    }
-    if (x->nextra == CAT_MAX_EXTRA_STORAGE)
-        return i2i_error_set(err, I2I_ERR_UNSUPPORTED, "catalog '%s': too many storage schemes",
-                             x->name);
-    I2I_TRY(storage_open_for(location, x->props, &x->extra[x->nextra], err));
-    *out = x->extra[x->nextra++];
-    return I2I_OK;
-}
-
-static int gunzip(const i2i_buf *in, i2i_buf *out, i2i_error *err)
-{
-    z_stream zs;
-    int zrc;
-    memset(&zs, 0, sizeof zs);
-    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
-        return i2i_error_set(err, I2I_ERR_NOMEM, "gzip: inflateInit failed");
-    zs.next_in = in->data;
-    zs.avail_in = (uInt)in->len;
-    do {
-        if (i2i_buf_reserve(out, 65536) != I2I_OK || out->len > METADATA_MAX_BYTES) {
-            inflateEnd(&zs);
-            return i2i_error_set(err, I2I_ERR_NOMEM, "gzip: metadata too large");
-        }
-        zs.next_out = out->data + out->len;
-        zs.avail_out = (uInt)(out->cap - out->len - 1);
-        zrc = inflate(&zs, Z_NO_FLUSH);
-        out->len = (size_t)(zs.next_out - out->data);
-        if (zrc != Z_OK && zrc != Z_STREAM_END) {
-            inflateEnd(&zs);
-            return i2i_error_set(err, I2I_ERR_FORMAT, "gzip: corrupt data (%s)",
-                                 zs.msg ? zs.msg : "inflate failed");
-        }
-        if (zrc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) {
-            inflateEnd(&zs);
-            return i2i_error_set(err, I2I_ERR_FORMAT, "gzip: truncated data");
-        }
-    } while (zrc != Z_STREAM_END);
-    inflateEnd(&zs);
-    return I2I_OK;
-}
-
-int cat_read_metadata(cat_ctx *x, const char *location, json_t **out, i2i_error *err)
-{
-    storage *s;
-    i2i_buf raw = I2I_BUF_INIT, plain = I2I_BUF_INIT;
-    const i2i_buf *text = &raw;
-    json_error_t jerr;
-    json_t *j;
-    int rc;
-
-    *out = NULL;
-    I2I_TRY(cat_storage_for(x, location, &s, err));
-    rc = storage_get(s, location, &raw, err);
-    if (rc != I2I_OK) {
-        i2i_buf_free(&raw);
-        return CAT_WRAP(rc, err, "metadata file '%s'", location);
-    }
-    if (raw.len >= 2 && raw.data[0] == 0x1f && raw.data[1] == 0x8b) {
-        rc = gunzip(&raw, &plain, err);
-        if (rc != I2I_OK) {
-            i2i_buf_free(&raw);
-            i2i_buf_free(&plain);
-            return CAT_WRAP(rc, err, "metadata file '%s'", location);
-        }
-        text = &plain;
-    }
-    j = json_loadb((const char *)text->data ? (const char *)text->data : "", text->len, 0, &jerr);
-    i2i_buf_free(&raw);
-    i2i_buf_free(&plain);
-    if (!j)
-        return i2i_error_set(err, I2I_ERR_FORMAT,
-                             "metadata file '%s': invalid JSON at line %d column %d: %s", location,
-                             jerr.line, jerr.column, jerr.text);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        return i2i_error_set(err, I2I_ERR_FORMAT, "metadata file '%s': not a JSON object",
-                             location);
-    }
-    *out = j;
-    return I2I_OK;
-}
-
-int cat_write_metadata(cat_ctx *x, const char *location, const json_t *metadata, int if_absent,
-                       i2i_error *err)
-{
-    storage *s;
-    char *text;
-    int rc;
-    I2I_TRY(cat_storage_for(x, location, &s, err));
-    text = json_dumps(metadata, JSON_COMPACT | JSON_REAL_PRECISION(17));
-    if (!text) return i2i_error_nomem(err, "serialising table metadata");
-    rc = if_absent ? storage_put_if_absent(s, location, text, strlen(text), err)
-                   : storage_put(s, location, text, strlen(text), err);
-    free(text);
-    if (rc != I2I_OK && rc != I2I_ERR_EXISTS)
-        i2i_error_wrap(err, "catalog '%s': write metadata file '%s'", x->name, location);
-    return rc;
-}
-
-void cat_remove_quietly(cat_ctx *x, const char *location)
-{
-    storage *s;
-    i2i_error e;
-    if (cat_storage_for(x, location, &s, &e) != I2I_OK || storage_remove(s, location, &e) != I2I_OK)
-        I2I_WARN("catalog '%s': could not remove unpublished metadata file '%s': %s", x->name,
-                 location, e.msg);
-}
-
-int cat_metadata_table_location(const json_t *metadata, char **out, i2i_error *err)
-{
-    const char *loc = json_string_value(json_object_get(metadata, "location"));
-    size_t n;
-    *out = NULL;
-    if (!loc || !*loc)
-        return i2i_error_set(err, I2I_ERR_INVALID, "table metadata has no \"location\"");
-    n = strlen(loc);
-    while (n > 1 && loc[n - 1] == '/') n--;
-    *out = i2i_strndup(loc, n);
-    return *out ? I2I_OK : i2i_error_nomem(err, "copying a location");
-}
-
-int cat_metadata_dir(const json_t *metadata, char **out, i2i_error *err)
-{
-    const json_t *props = json_object_get(metadata, "properties");
-    const char *p = json_string_value(json_object_get(props, "write.metadata.path"));
-    char *loc;
-    *out = NULL;
-    if (p && *p) {
-        size_t n = strlen(p);
-        while (n > 1 && p[n - 1] == '/') n--;
-        *out = i2i_strndup(p, n);
-        return *out ? I2I_OK : i2i_error_nomem(err, "copying a location");
-    }
-    I2I_TRY(cat_metadata_table_location(metadata, &loc, err));
-    *out = cat_join(loc, "metadata");
-    free(loc);
-    return *out ? I2I_OK : i2i_error_nomem(err, "copying a location");
-}
 
 /* ---------------------------------------------------------------- configs */
 
@@ -389,6 +86,26 @@ static int infer_type(const json_t *configs, char *type, size_t cap, i2i_error *
     return I2I_OK;
 }
 
+/* Catalog type -> back-end. Adding one (rest) is one row and an open function. */
+typedef int (*backend_open_fn)(cat_ctx *ctx, const json_t *configs, const char *base_dir,
+                               const catalog_ops **ops, void **state, i2i_error *err);
+
+static const struct {
+    const char *type;
+    backend_open_fn open;
+} backends[] = {
+    {"sql", catalog_sql_open},
+    {"hadoop", catalog_hadoop_open},
+};
+
+static backend_open_fn find_backend(const char *type)
+{
+    size_t i;
+    for (i = 0; i < sizeof backends / sizeof backends[0]; i++)
+        if (strcmp(backends[i].type, type) == 0) return backends[i].open;
+    return NULL;
+}
+
 int catalog_open(const json_t *configs, const char *base_dir, catalog **out, i2i_error *err)
 {
     char type[32];
@@ -397,6 +114,7 @@ int catalog_open(const json_t *configs, const char *base_dir, catalog **out, i2i
     catalog *c = NULL;
     const catalog_ops *ops = NULL;
     void *state = NULL;
+    backend_open_fn open_fn;
     int rc;
 
     *out = NULL;
@@ -439,10 +157,10 @@ int catalog_open(const json_t *configs, const char *base_dir, catalog **out, i2i
     }
     ctx->files = c->files;
 
-    if (strcmp(type, "sql") == 0) {
-        rc = catalog_sql_open(ctx, configs, base_dir, &ops, &state, err);
-    } else if (strcmp(type, "hadoop") == 0) {
-        rc = catalog_hadoop_open(ctx, configs, base_dir, &ops, &state, err);
+    ctx->fault = &c->fault;
+    open_fn = find_backend(type);
+    if (open_fn) {
+        rc = open_fn(ctx, configs, base_dir, &ops, &state, err);
     } else {
         cat_ctx_free(ctx);
         rc = i2i_error_set(err, I2I_ERR_UNSUPPORTED,
@@ -473,6 +191,13 @@ void catalog_close(catalog *c)
     storage_close(c->files);
     free(c->name);
     free(c);
+}
+
+void catalog_set_fault(catalog *c, const i2i_fault *fault)
+{
+    if (!c) return;
+    if (fault) c->fault = *fault;
+    else memset(&c->fault, 0, sizeof c->fault);
 }
 
 int catalog_open_default(const char *dir, catalog **out, i2i_error *err)

@@ -14,14 +14,16 @@
  *   I2I_ERR_CONFLICT  someone else committed first: reload, re-apply, retry;
  *   I2I_ERR_UNKNOWN   the outcome is unknown (connection lost after sending): reload and check
  *                     whether our metadata file became current before retrying.
- * and, from the SQL back-end (documented extension, same callers' handling as CONFLICT):
+ * and, from the SQL back-end (documented extension, same callers' handling as CONFLICT; callers
+ * decide with i2i_status_retryable, which accepts all three):
  *   I2I_ERR_TRANSIENT the commit was definitely NOT applied (connection dropped before COMMIT and
  *                     the row still points at the base, or the database was busy): retry;
  *   I2I_ERR_NOT_FOUND the table row vanished (dropped) between load and commit.
  * After CONFLICT / TRANSIENT / NOT_FOUND the unpublished metadata file has been removed; after
  * UNKNOWN it is kept (it may yet become current).
  *
- * Behaviour notes (implementation in catalog.c, catalog_sql.c, catalog_hadoop.c):
+ * Behaviour notes (implementation in catalog.c (dispatch), catalog_util.c, catalog_metadata.c,
+ * catalog_sql.c, catalog_hadoop.c):
  *   - "warehouse" is normalised: a plain path resolves against base_dir and becomes file:///abs,
  *     so table locations are fully qualified as Iceberg requires; other schemes are kept.
  *   - sql: new metadata goes to properties["write.metadata.path"] when set, else
@@ -91,6 +93,7 @@ struct catalog {
     void *state;
     storage *files; /* FileIO for metadata and data files (owned by the catalog) */
     char *name;     /* catalog name ("iceberg" by default) */
+    i2i_fault fault; /* test fault injection (catalog_set_fault); zero = none */
 };
 
 /* Build a catalog from catalog_configs (a JSON object with PyIceberg keys: type, uri, warehouse,
@@ -109,6 +112,16 @@ int catalog_commit(catalog *c, const char *ns, const char *table, const catalog_
 int catalog_default_location(catalog *c, const char *ns, const char *table, char **out,
                              i2i_error *err);
 int catalog_drop_table(catalog *c, const char *ns, const char *table, i2i_error *err);
+
+/* Test fault injection for this catalog only (NULL = none). Points of the sql back-end's
+ * commit, each failing with the hook's status when it returns one:
+ *   "sql.before-update"  the compare-and-swap UPDATE fails with it, as a busy or locked database
+ *                        would (I2I_ERR_TRANSIENT): nothing applied;
+ *   "sql.before-commit"  the connection drops before COMMIT (a lost PostgreSQL connection): the
+ *                        outcome is settled by re-reading the row, so the commit reports
+ *                        I2I_ERR_TRANSIENT (not applied);
+ *   "sql.after-commit"   the reply to a successful COMMIT is lost: re-reading the row confirms it. */
+void catalog_set_fault(catalog *c, const i2i_fault *fault);
 
 /* The embedded default: a SQLite catalog at <dir>/catalog.db with warehouse <dir>
  * (dir = "./warehouse" for the CLI). */

@@ -1,5 +1,6 @@
 /*
- * catalog internals shared by the facade (catalog.c) and the back-ends (catalog_sql.c,
+ * catalog internals shared by the facade (catalog.c, catalog_util.c, catalog_metadata.c) and the
+ * back-ends (catalog_sql.c,
  * catalog_hadoop.c) and the SQL drivers (sql_sqlite.c, sql_postgres.c). Not a public header:
  * only src/catalog and its tests include it.
  */
@@ -22,6 +23,7 @@ typedef struct cat_ctx {
     storage *files;
     storage *extra[CAT_MAX_EXTRA_STORAGE];
     int nextra;
+    const i2i_fault *fault; /* the catalog's test fault hook (borrowed; never NULL once open) */
 } cat_ctx;
 
 void cat_ctx_free(cat_ctx *x); /* frees the members and extra storages, not x->files */
@@ -123,14 +125,5 @@ char *sql_uri_password(const char *uri, int decoded);
 /* Replace every occurrence of secret (>= 4 bytes) in s, in place, with "***". */
 void sql_scrub(char *s, const char *secret);
 
-/* Test-only fault injection for the SQL commit (process wide; 0 = none). */
-enum {
-    SQL_FAULT_NONE = 0,
-    /* After COMMIT succeeded, behave as if its reply was lost (connection dropped). */
-    SQL_FAULT_LOSE_REPLY_AFTER_COMMIT = 1,
-    /* After the UPDATE ran, drop the connection before COMMIT. */
-    SQL_FAULT_DROP_BEFORE_COMMIT = 2
-};
-void catalog_sql_set_fault(int fault);
 
 #endif /* I2I_CATALOG_INTERNAL_H */

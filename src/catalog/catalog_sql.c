@@ -93,10 +93,6 @@ typedef struct sql_state {
     int has_type; /* iceberg_tables has the iceberg_type column */
 } sql_state;
 
-static int g_fault = SQL_FAULT_NONE;
-
-void catalog_sql_set_fault(int fault) { g_fault = fault; }
-
 static const char *where(const sql_state *s) { return s->drv->describe(s->conn); }
 
 static int streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
@@ -436,7 +432,8 @@ static int sql_swap(sql_state *s, const char *ns, const char *table, const char 
         cat_remove_quietly(s->ctx, loc);
         return rc;
     }
-    rc = s->drv->exec(s->conn, UPDATE_CAS[s->has_type], 5, params, &n, &cause);
+    rc = i2i_fault_at(s->ctx->fault, "sql.before-update", &cause);
+    if (rc == I2I_OK) rc = s->drv->exec(s->conn, UPDATE_CAS[s->has_type], 5, params, &n, &cause);
     if (rc != I2I_OK) goto failed;
     if (n != 1) {
         char *cur = NULL, *prev = NULL;
@@ -464,12 +461,12 @@ static int sql_swap(sql_state *s, const char *ns, const char *table, const char 
         cat_remove_quietly(s->ctx, loc);
         return rc;
     }
-    if (g_fault == SQL_FAULT_DROP_BEFORE_COMMIT) s->drv->break_connection(s->conn);
+    if (i2i_fault_at(s->ctx->fault, "sql.before-commit", &cause) < 0) s->drv->break_connection(s->conn);
     rc = s->drv->exec(s->conn, "COMMIT", 0, NULL, NULL, &cause);
     if (rc != I2I_OK) goto failed;
-    if (g_fault == SQL_FAULT_LOSE_REPLY_AFTER_COMMIT) {
+    if (i2i_fault_at(s->ctx->fault, "sql.after-commit", &cause) < 0) {
         s->drv->break_connection(s->conn);
-        i2i_error_set(&cause, I2I_ERR_TRANSIENT, "reply to COMMIT lost (test fault)");
+        i2i_error_wrap(&cause, "reply to COMMIT lost");
         rc = I2I_ERR_TRANSIENT;
         goto lost;
     }

@@ -513,14 +513,22 @@ TEST(catalog_created_without_iceberg_type_column_still_works)
     catalog_close(c);
 }
 
-/* test_commit_next of ns.t on base with `fault` (SQL_FAULT_*) injected for that commit only. */
-static int commit_next_with_fault(catalog *c, int fault, const catalog_table *base,
+/* A fault hook that fails at one named point (for this catalog only). */
+static int fail_at_point(void *ctx, const char *point, i2i_error *err)
+{
+    if (strcmp(point, (const char *)ctx) != 0) return I2I_OK;
+    return i2i_error_set(err, I2I_ERR_TRANSIENT, "injected at %s", point);
+}
+
+/* test_commit_next of ns.t on base with a fault at `point` injected for that commit only. */
+static int commit_next_with_fault(catalog *c, const char *point, const catalog_table *base,
                                   catalog_table *out, i2i_error *e)
 {
+    i2i_fault f = {fail_at_point, (void *)point};
     int rc;
-    catalog_sql_set_fault(fault);
+    catalog_set_fault(c, &f);
     rc = test_commit_next(c, "ns", "t", base, out, e);
-    catalog_sql_set_fault(SQL_FAULT_NONE);
+    catalog_set_fault(c, NULL);
     return rc;
 }
 
@@ -533,7 +541,7 @@ TEST(lost_reply_after_commit_is_confirmed_by_rereading_the_row)
     dbx *d;
     REQUIRE(c);
     REQUIRE_OK(test_create_table(c, "ns", "t", &t, &e), &e);
-    REQUIRE_OK(commit_next_with_fault(c, SQL_FAULT_LOSE_REPLY_AFTER_COMMIT, &t, &n, &e), &e);
+    REQUIRE_OK(commit_next_with_fault(c, "sql.after-commit", &t, &n, &e), &e);
     d = dbx_open(target);
     REQUIRE(d);
     CHECK_EQ_INT(row_of(d, "lostreply", "ns", "t", row, sizeof row), 1);
@@ -557,7 +565,7 @@ TEST(connection_dropped_before_commit_is_not_applied_and_retryable)
     dbx *d;
     REQUIRE(c);
     REQUIRE_OK(test_create_table(c, "ns", "t", &t, &e), &e);
-    CHECK_EQ_INT(commit_next_with_fault(c, SQL_FAULT_DROP_BEFORE_COMMIT, &t, &n, &e),
+    CHECK_EQ_INT(commit_next_with_fault(c, "sql.before-commit", &t, &n, &e),
                  I2I_ERR_TRANSIENT);
     CHECK(strstr(e.msg, "not applied") != NULL);
     d = dbx_open(target);
@@ -573,6 +581,32 @@ TEST(connection_dropped_before_commit_is_not_applied_and_retryable)
     CHECK_EQ_INT(row_of(d, "dropconn", "ns", "t", row, sizeof row), 1);
     snprintf(expect, sizeof expect, "%s|%s|TABLE", n2.metadata_location, t.metadata_location);
     CHECK_EQ_STR(row, expect);
+    dbx_close(d);
+    catalog_table_clear(&t);
+    catalog_table_clear(&n2);
+    catalog_close(c);
+}
+
+TEST(busy_database_at_the_swap_is_transient_and_not_applied)
+{
+    char target[1100], row[4096], expect[4096], *mdir;
+    catalog *c = open_cat("busy", "busy", target, sizeof target);
+    catalog_table t = {0}, n = {0}, n2 = {0};
+    i2i_error e;
+    dbx *d;
+    REQUIRE(c);
+    REQUIRE_OK(test_create_table(c, "ns", "t", &t, &e), &e);
+    CHECK_EQ_INT(commit_next_with_fault(c, "sql.before-update", &t, &n, &e), I2I_ERR_TRANSIENT);
+    CHECK(i2i_status_retryable(e.code));
+    d = dbx_open(target);
+    REQUIRE(d);
+    CHECK_EQ_INT(row_of(d, "busy", "ns", "t", row, sizeof row), 1);
+    snprintf(expect, sizeof expect, "%s|(null)|TABLE", t.metadata_location);
+    CHECK_EQ_STR(row, expect);
+    mdir = test_dirname(t.metadata_location);
+    CHECK_EQ_INT(test_count_files(mdir), 1); /* our unpublished file was removed */
+    free(mdir);
+    CHECK_OK(test_commit_next(c, "ns", "t", &t, &n2, &e), &e);
     dbx_close(d);
     catalog_table_clear(&t);
     catalog_table_clear(&n2);
