@@ -8,10 +8,8 @@
  * for our snapshot id first: an append is never committed twice. */
 #include "internal.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "version.h"
 
@@ -25,47 +23,52 @@ typedef struct commit_ops {
     void (*discard_attempt)(iceberg_table *t, void *ctx);
 } commit_ops;
 
-static void sleep_ms(int64_t ms)
+/* The table's commit.retry.* properties (Java's names and defaults) under the caller's settings,
+ * as the shared retry policy. */
+static void retry_policy(const iceberg_table *t, const iceberg_retry *in, i2i_retry_policy *out)
 {
-    struct timespec ts;
-    if (ms <= 0) return;
-    ts.tv_sec = (time_t)(ms / 1000);
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-/* Jittered exponential backoff: a random wait in [d/2, d], d = min(max, min * 2^retry). */
-static void backoff(const iceberg_retry *r, int retry)
-{
-    int64_t d = r->min_wait_ms;
-    uint32_t rnd = 0;
-    int i;
-    for (i = 0; i < retry && d < r->max_wait_ms; i++) d *= 2;
-    if (d > r->max_wait_ms) d = r->max_wait_ms;
-    i2i_random_bytes(&rnd, sizeof rnd, NULL);
-    sleep_ms(d / 2 + (int64_t)(rnd % (uint32_t)(d / 2 + 1)));
-}
-
-static void retry_defaults(const iceberg_table *t, const iceberg_retry *in, iceberg_retry *out)
-{
-    static const iceberg_retry zero = {0, 0, 0};
+    static const iceberg_retry zero = {0, 0, 0, NULL};
     if (!in) in = &zero;
-    *out = *in;
-    if (out->max_attempts <= 0) out->max_attempts = (int)ice_table_prop_int(t, "commit.retry.num-retries", 4) + 1;
-    if (out->max_attempts <= 0) out->max_attempts = 1;
-    if (out->min_wait_ms <= 0) out->min_wait_ms = ice_table_prop_int(t, "commit.retry.min-wait-ms", 100);
-    if (out->max_wait_ms <= 0) out->max_wait_ms = ice_table_prop_int(t, "commit.retry.max-wait-ms", 60000);
-    if (out->min_wait_ms <= 0) out->min_wait_ms = 1;
-    if (out->max_wait_ms < out->min_wait_ms) out->max_wait_ms = out->min_wait_ms;
+    memset(out, 0, sizeof *out);
+    out->max_retries = in->max_attempts > 0 ? in->max_attempts - 1
+                                            : (int)ice_table_prop_int(t, "commit.retry.num-retries", 4);
+    if (out->max_retries < 0) out->max_retries = 0;
+    out->base_wait_ms = in->min_wait_ms > 0 ? in->min_wait_ms : ice_table_prop_int(t, "commit.retry.min-wait-ms", 100);
+    out->max_wait_ms = in->max_wait_ms > 0 ? in->max_wait_ms : ice_table_prop_int(t, "commit.retry.max-wait-ms", 60000);
+    if (out->base_wait_ms <= 0) out->base_wait_ms = 1;
+    if (out->max_wait_ms < out->base_wait_ms) out->max_wait_ms = out->base_wait_ms;
+    out->cancel = in->cancel;
 }
 
+/* After an unknown outcome: reload (retrying what may pass) so the caller can look for its change. */
+static int reload_after_unknown(iceberg_table *t, const i2i_retry_policy *retry, i2i_error *err)
+{
+    int r, rc;
+    for (r = 0;; r++) {
+        rc = iceberg_table_reload(t, err);
+        if (rc == I2I_OK || !i2i_status_retryable(rc) || r >= retry->max_retries) break;
+        /* Cancelled: still UNKNOWN (our files may be referenced), never a plain failure. */
+        if (i2i_retry_wait(retry, r, 0, err) < 0) break;
+    }
+    if (rc == I2I_OK) return I2I_OK;
+    return i2i_error_set(err, I2I_ERR_UNKNOWN,
+                         "table %s.%s: commit outcome unknown and the table cannot be reloaded: do "
+                         "not retry blindly",
+                         t->ns, t->name);
+}
+
+/*
+ * Every catalog failure is judged by i2i_status_retryable, as catalog.h asks:
+ *   CONFLICT, TRANSIENT  not applied: reload, re-apply on the new head, retry after a backoff;
+ *   UNKNOWN              reload and look for our change; retry only when it did not land;
+ *   anything else        returned as is.
+ */
 static int commit_loop(iceberg_table *t, const iceberg_retry *retry_in, const commit_ops *ops,
                        void *ctx, iceberg_commit_result *res, i2i_error *err)
 {
-    iceberg_retry retry;
+    i2i_retry_policy retry;
     int attempt, rc = I2I_OK;
-    retry_defaults(t, retry_in, &retry);
+    retry_policy(t, retry_in, &retry);
     for (attempt = 0;; attempt++) {
         json_t *md = json_deep_copy(t->ct.metadata);
         json_t *reqs = json_array(), *updates = json_array();
@@ -99,46 +102,37 @@ static int commit_loop(iceberg_table *t, const iceberg_retry *retry_in, const co
         json_decref(updates);
         if (rc == I2I_OK) return ice_table_adopt(t, &out, err);
         catalog_table_clear(&out);
+        if (!i2i_status_retryable(rc)) return rc;
 
-        if (rc == I2I_ERR_CONFLICT) {
-            res->conflicts++;
-            if (ops->discard_attempt) ops->discard_attempt(t, ctx);
-            if (attempt + 1 >= retry.max_attempts) {
-                return i2i_error_wrap(err, "table %s.%s: commit still conflicting after %d attempts",
-                                      t->ns, t->name, attempt + 1);
-            }
-            I2I_INFO("table %s.%s: concurrent commit, retrying (attempt %d of %d)", t->ns, t->name,
-                     attempt + 2, retry.max_attempts);
-            backoff(&retry, attempt);
-            I2I_TRY(iceberg_table_reload(t, err));
-            continue;
-        }
         if (rc == I2I_ERR_UNKNOWN) {
-            int r, reloaded = 0;
             res->unknown_outcomes++;
             I2I_WARN("table %s.%s: commit outcome unknown (%s); checking the table", t->ns, t->name,
                      err ? err->msg : "");
-            for (r = 0; r < retry.max_attempts && !reloaded; r++) {
-                if (r) backoff(&retry, r);
-                reloaded = iceberg_table_reload(t, err) == I2I_OK;
-            }
-            if (!reloaded)
-                return i2i_error_set(err, I2I_ERR_UNKNOWN,
-                                     "table %s.%s: commit outcome unknown and the table cannot be "
-                                     "reloaded: do not retry blindly",
-                                     t->ns, t->name);
+            I2I_TRY(reload_after_unknown(t, &retry, err));
             if (ops->landed(t, ctx)) {
                 i2i_error_clear(err);
                 return I2I_OK;
             }
-            if (attempt + 1 >= retry.max_attempts)
+            if (attempt >= retry.max_retries)
                 return i2i_error_set(err, I2I_ERR_CONFLICT,
                                      "table %s.%s: commit did not land after %d attempts", t->ns,
                                      t->name, attempt + 1);
-            backoff(&retry, attempt);
+            I2I_TRY(i2i_retry_wait(&retry, attempt, 0, err));
             continue;
         }
-        return rc;
+        /* CONFLICT or TRANSIENT: this attempt was not applied. */
+        if (rc == I2I_ERR_CONFLICT) res->conflicts++;
+        else res->transient++;
+        if (ops->discard_attempt) ops->discard_attempt(t, ctx);
+        if (attempt >= retry.max_retries) {
+            return i2i_error_wrap(err, "table %s.%s: commit still %s after %d attempts", t->ns, t->name,
+                                  rc == I2I_ERR_CONFLICT ? "conflicting" : "failing", attempt + 1);
+        }
+        I2I_INFO("table %s.%s: %s, retrying (attempt %d of %d)", t->ns, t->name,
+                 rc == I2I_ERR_CONFLICT ? "concurrent commit" : "catalog temporarily unavailable",
+                 attempt + 2, retry.max_retries + 1);
+        I2I_TRY(i2i_retry_wait(&retry, attempt, 0, err));
+        I2I_TRY(iceberg_table_reload(t, err));
     }
 }
 

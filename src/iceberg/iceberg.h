@@ -17,10 +17,10 @@
  * free function accepts NULL. Pointers returned by accessors of an iceberg_table are borrowed and
  * stay valid until the table is reloaded (iceberg_table_reload, or any commit through it) or freed.
  *
- * Commit errors: I2I_ERR_CONFLICT and I2I_ERR_UNKNOWN from the catalog are handled inside
- * (reload, re-apply, bounded retries with jittered exponential backoff; an unknown outcome is
- * resolved by looking for our snapshot id before any retry, so an append never lands twice). They
- * reach the caller only when the attempts are exhausted.
+ * Commit errors: whatever i2i_status_retryable accepts is handled inside: I2I_ERR_CONFLICT and
+ * I2I_ERR_TRANSIENT (not applied: reload, re-apply, bounded retries with the shared jittered
+ * backoff) and I2I_ERR_UNKNOWN (resolved by looking for our snapshot id before any retry, so an
+ * append never lands twice). They reach the caller only when the attempts are exhausted.
  */
 #ifndef I2I_ICEBERG_H
 #define I2I_ICEBERG_H
@@ -324,6 +324,7 @@ typedef struct iceberg_retry {
     int max_attempts;    /* 0 = commit.retry.num-retries (4) + 1 */
     int64_t min_wait_ms; /* 0 = commit.retry.min-wait-ms (100) */
     int64_t max_wait_ms; /* 0 = commit.retry.max-wait-ms (60000) */
+    const volatile int *cancel; /* non-zero ends a backoff wait with I2I_ERR_CANCELLED; may be NULL */
 } iceberg_retry;
 
 typedef struct iceberg_append_request {
@@ -341,6 +342,8 @@ typedef struct iceberg_commit_result {
     int64_t sequence_number;
     int attempts;            /* catalog commits tried */
     int conflicts;           /* attempts lost to a concurrent writer */
+    int transient;           /* attempts the catalog refused for a temporary failure (busy
+                                database, dropped connection; nothing applied) */
     int unknown_outcomes;    /* attempts whose outcome had to be looked up */
 } iceberg_commit_result;
 
