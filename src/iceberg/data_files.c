@@ -82,6 +82,11 @@ int dw_file_close(iceberg_writer *w, dw_file *f, i2i_error *err)
     size_t i;
     int rc;
     memset(&res, 0, sizeof res);
+    rc = i2i_fault_at(w->fault, "data-file.close", err);
+    if (rc < 0) {
+        i2i_error_wrap(err, "data file %s", f->path);
+        goto fail;
+    }
     rc = parquet_writer_close(f->pw, &res, err);
     f->pw = NULL;
     if (rc < 0) {

@@ -136,6 +136,7 @@ int iceberg_writer_open(iceberg_table *t, const iceberg_writer_options *o, icebe
     w->st = t->cat->files;
     w->spec_id = spec->spec_id;
     w->run_id = i2i_strdup(o->run_id);
+    w->fault = o->fault;
     w->target = o->target_file_bytes > 0 ? o->target_file_bytes
                                          : ice_table_prop_int(t, "write.target-file-size-bytes",
                                                               ICE_DEFAULT_TARGET_FILE_BYTES);

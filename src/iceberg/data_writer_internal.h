@@ -59,6 +59,7 @@ struct iceberg_writer {
     parquet_kv kv;
     char *schema_json;
     char *run_id;
+    const i2i_fault *fault; /* test hook (borrowed from the options), may be NULL */
     char *data_dir;
     int64_t target;
     size_t max_open;

@@ -283,6 +283,9 @@ typedef struct iceberg_writer_options {
      * -compression-level, -row-group-size-bytes, -page-size-bytes, -page-row-limit,
      * -dict-size-bytes). */
     const parquet_writer_options *parquet;
+    /* Tests: fault hook, point "data-file.close" (before each file is closed; a failure there
+     * fails the close as a storage error would). NULL in production. */
+    const i2i_fault *fault;
 } iceberg_writer_options;
 
 typedef struct iceberg_write_result {
@@ -304,7 +307,8 @@ int iceberg_writer_open(iceberg_table *t, const iceberg_writer_options *o, icebe
  * the batch are written as NULL (a required one is an error). The batch is not modified and may be
  * cleared and reused when this returns. On error the writer must be aborted. */
 int iceberg_writer_write(iceberg_writer *w, const columnar_batch *b, i2i_error *err);
-/* Close every open file and hand back their descriptors; frees the writer (also on error). */
+/* Close every open file and hand back their descriptors; frees the writer (also on error). On
+ * error *out is empty and every file of the writer has been removed, as by iceberg_writer_abort. */
 int iceberg_writer_finish(iceberg_writer *w, iceberg_write_result *out, i2i_error *err);
 /* Abandon: open files are aborted, files already closed are removed (best effort). */
 void iceberg_writer_abort(iceberg_writer *w);

@@ -135,6 +135,7 @@ static int open_table(engine *e, i2i_error *err)
     } else {
         I2I_TRY(catalog_open_default(job->default_warehouse, &e->cat, err));
     }
+    if (e->hooks && e->hooks->fault) catalog_set_fault(e->cat, e->hooks->fault);
     defs = calloc(e->ncols, sizeof *defs);
     if (!defs) return i2i_error_nomem(err, "building the table schema");
     for (i = 0; i < e->ncols; i++) {
@@ -327,7 +328,11 @@ static json_t *summary_for(engine *e, int64_t start, int64_t end)
 }
 
 /* Copy one window part and commit it. *redo is set (status I2I_OK) when another run committed
- * part of it first: nothing of ours was committed, the caller recomputes what is left. */
+ * part of it first: nothing of ours was committed, the caller recomputes what is left.
+ *
+ * Every failure goes through one exit: the writer is aborted or its result freed, files that no
+ * commit references are removed (all but after an unknown commit outcome, when a commit may
+ * reference them), the rows are taken back out of the totals, and the error names the window. */
 static int replicate_part(engine *e, int64_t start, int64_t end, int *redo, i2i_error *err)
 {
     iceberg_writer_options wo;
@@ -337,17 +342,21 @@ static int replicate_part(engine *e, int64_t start, int64_t end, int *redo, i2i_
     range_update upd = {e->prop_key, start, end, &e->empty, 0};
     iceberg_commit_result cr;
     json_t *summary = NULL;
+    const char *stage = "writing";
     int rc;
 
     *redo = 0;
-
+    memset(&wr, 0, sizeof wr);
+    memset(&cr, 0, sizeof cr);
+    e->part_rows = 0;
     e->prog.window_start = start;
     e->prog.window_end = end;
     I2I_TRY(emit(e, REPLICATE_EVENT_WINDOW_BEGIN, err));
 
     memset(&wo, 0, sizeof wo);
     wo.run_id = e->res->run_id;
-    I2I_TRY(iceberg_writer_open(e->table, &wo, &e->writer, err));
+    wo.fault = e->hooks ? e->hooks->fault : NULL;
+    I2I_TRY_GOTO(iceberg_writer_open(e->table, &wo, &e->writer, err), rc, out);
 
     memset(&q, 0, sizeof q);
     memset(&qs, 0, sizeof qs);
@@ -358,28 +367,20 @@ static int replicate_part(engine *e, int64_t start, int64_t end, int *redo, i2i_
     q.max_batch_bytes = MAX_BATCH_BYTES;
     q.on_batch = on_batch;
     q.ctx = e;
-    e->part_rows = 0;
     rc = source_query_range(e->src, &q, &qs, err);
     e->res->nonfinite += (int64_t)qs.nonfinite;
     if (rc < 0) {
-        char a[40], b[40];
-        iceberg_writer_abort(e->writer);
-        e->writer = NULL;
-        e->res->rows -= e->part_rows; /* those rows were not committed */
-        i2i_time_format_rfc3339(start, a, sizeof a);
-        i2i_time_format_rfc3339(end, b, sizeof b);
-        return i2i_error_wrap(err, "window [%s, %s) of '%s' (nothing committed for it)", a, b,
-                              e->job->measurement);
+        stage = "querying";
+        goto remove_files;
     }
-    memset(&wr, 0, sizeof wr);
     rc = iceberg_writer_finish(e->writer, &wr, err);
     e->writer = NULL;
-    if (rc < 0) return rc;
+    if (rc < 0) goto remove_files;
 
     rc = emit(e, REPLICATE_EVENT_BEFORE_COMMIT, err);
     if (rc < 0) goto remove_files;
 
-    memset(&cr, 0, sizeof cr);
+    stage = "committing";
     if (wr.nfiles > 0) {
         iceberg_append_request req;
         summary = summary_for(e, start, end);
@@ -393,6 +394,7 @@ static int replicate_part(engine *e, int64_t start, int64_t end, int *redo, i2i_
         req.summary = summary;
         req.props_fn = merge_range_property;
         req.props_ctx = &upd;
+        req.retry.cancel = e->hooks ? e->hooks->cancel : NULL;
         rc = iceberg_append(e->table, &req, &cr, err);
         json_decref(summary);
         if (rc < 0 && upd.overlap) {
@@ -427,16 +429,20 @@ static int replicate_part(engine *e, int64_t start, int64_t end, int *redo, i2i_
     rc = emit(e, REPLICATE_EVENT_COMMITTED, err);
     goto out;
 remove_files:
+    iceberg_writer_abort(e->writer); /* still open when the query failed */
+    e->writer = NULL;
     iceberg_remove_files(e->table, wr.files, wr.nfiles);
-    e->res->rows -= e->part_rows;
+    e->res->rows -= e->part_rows; /* those rows were not committed */
 out:
     iceberg_write_result_free(&wr);
     if (rc < 0 && rc != I2I_ERR_CANCELLED) {
         char a[40], b[40];
         i2i_time_format_rfc3339(start, a, sizeof a);
         i2i_time_format_rfc3339(end, b, sizeof b);
-        i2i_error_wrap(err, "committing window [%s, %s) to %s.%s", a, b, e->job->namespace_,
-                       e->job->table_name);
+        i2i_error_wrap(err, "%s window [%s, %s) of '%s' into %s.%s (%s)", stage, a, b,
+                       e->job->measurement, e->job->namespace_, e->job->table_name,
+                       rc == I2I_ERR_UNKNOWN ? "its commit may have landed; the next run checks"
+                                             : "nothing committed for it");
     }
     return rc;
 }

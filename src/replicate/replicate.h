@@ -55,8 +55,12 @@ typedef struct replicate_hooks {
     /* Called at every event; a negative return stops the run with that status (err may be set). */
     int (*on_event)(void *ctx, const replicate_progress *p, i2i_error *err);
     void *ctx;
-    volatile int *cancel;   /* checked between batches; non-zero stops with I2I_ERR_CANCELLED */
+    volatile int *cancel;   /* checked between batches and in retry waits; non-zero stops with
+                               I2I_ERR_CANCELLED */
     size_t rows_per_batch;  /* 0 = 65536 */
+    /* Tests: fault injection for this run only, handed to the catalog (catalog_set_fault: the
+     * "sql.*" points) and the data writer ("data-file.close"). NULL in production. */
+    const i2i_fault *fault;
 } replicate_hooks;
 
 typedef struct replicate_result {
