@@ -5,7 +5,7 @@ BUILD_DIR   ?= build
 RELEASE_DIR ?= build-release
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build release test bench demo clean
+.PHONY: all deps build release test bench demo clean interop-spark
 
 all: build
 
@@ -26,6 +26,13 @@ test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
 	CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Release >/dev/null
 	cmake --build build-clang -j$(JOBS) >/dev/null
+
+# Spark SQL (pyspark 4.1 + Iceberg 1.12's runtime, over the same SQLite catalog) judges every kind
+# of table we write; ctest runs it too (judge_spark). See tests/judges/README.md.
+interop-spark: build
+	@tests/judges/install_spark.sh
+	python3 tests/judges/make_tables.py --cli $(BUILD_DIR)/src/cli/influx2iceberg --out $(BUILD_DIR)/judge-spark
+	build/spark-venv/bin/python tests/judges/judge_spark.py $(BUILD_DIR)/judge-spark/tables.json
 
 bench: release
 	@scripts/bench.sh $(RELEASE_DIR)
