@@ -557,6 +557,7 @@ int replicate_run(const replicate_job *job, const replicate_hooks *hooks, replic
     cfg.database = job->database;
     cfg.token = job->token;
     cfg.insecure = job->tls_insecure;
+    cfg.cancel = hooks ? hooks->cancel : NULL;
     I2I_TRY_GOTO(source_open(&cfg, &e.src, err), rc, out);
     rc = source_discover_schema(e.src, job->measurement, &e.schema, err);
     if (rc < 0) {

@@ -36,7 +36,12 @@
  *   A negative status returned by on_batch is returned as is (its message prefixed with the
  *   operation).
  *
- * Threading: a `source` is one libcurl easy handle (kept-alive connection); use one per thread.
+ * Transport, timeouts, TLS, retries (the shared jittered backoff, Retry-After, cancellable waits)
+ * and redaction are the http layer's (src/http/http.h); this layer adds what is InfluxDB's: the
+ * headers, what its error replies mean, SQL text, schema, bounds and the streaming range query.
+ *
+ * Threading: a `source` is one http client (one libcurl handle, kept-alive connection); use one
+ * per thread.
  */
 #ifndef I2I_SOURCE_H
 #define I2I_SOURCE_H
@@ -66,6 +71,8 @@ typedef struct source_config {
     long retry_max_ms;       /*   d = min(retry_max_ms, retry_base_ms * 2^n); defaults 500, 30 000.
                                 A Retry-After header raises the delay (still capped by max). */
     int64_t min_split_ns;    /* file-limit splitting stops at this span; default 60 s */
+    const volatile int *cancel; /* non-zero stops a retry wait or a request in flight with
+                                   I2I_ERR_CANCELLED; may be NULL */
 } source_config;
 
 /* Fill every field with its default (url, database, token NULL). Callers set what they need. */
