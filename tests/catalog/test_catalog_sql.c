@@ -556,29 +556,30 @@ TEST(lost_reply_after_commit_is_confirmed_by_rereading_the_row)
     catalog_close(c);
 }
 
-TEST(connection_dropped_before_commit_is_not_applied_and_retryable)
+/* A commit failing at `point` is I2I_ERR_TRANSIENT and not applied: the row still points at
+ * the base, our unpublished metadata file is gone, and retrying from the same base succeeds. */
+static void fault_is_transient_and_not_applied(const char *tag, const char *point, const char *says)
 {
     char target[1100], row[4096], expect[4096], *mdir;
-    catalog *c = open_cat("dropconn", "dropconn", target, sizeof target);
+    catalog *c = open_cat(tag, tag, target, sizeof target);
     catalog_table t = {0}, n = {0}, n2 = {0};
     i2i_error e;
     dbx *d;
     REQUIRE(c);
     REQUIRE_OK(test_create_table(c, "ns", "t", &t, &e), &e);
-    CHECK_EQ_INT(commit_next_with_fault(c, "sql.before-commit", &t, &n, &e),
-                 I2I_ERR_TRANSIENT);
-    CHECK(strstr(e.msg, "not applied") != NULL);
+    CHECK_EQ_INT(commit_next_with_fault(c, point, &t, &n, &e), I2I_ERR_TRANSIENT);
+    CHECK(i2i_status_retryable(e.code));
+    CHECK(strstr(e.msg, says) != NULL);
     d = dbx_open(target);
     REQUIRE(d);
-    CHECK_EQ_INT(row_of(d, "dropconn", "ns", "t", row, sizeof row), 1);
+    CHECK_EQ_INT(row_of(d, tag, "ns", "t", row, sizeof row), 1);
     snprintf(expect, sizeof expect, "%s|(null)|TABLE", t.metadata_location);
     CHECK_EQ_STR(row, expect);
     mdir = test_dirname(t.metadata_location);
     CHECK_EQ_INT(test_count_files(mdir), 1); /* our unpublished file was removed */
     free(mdir);
-    /* retrying from the same base succeeds */
     CHECK_OK(test_commit_next(c, "ns", "t", &t, &n2, &e), &e);
-    CHECK_EQ_INT(row_of(d, "dropconn", "ns", "t", row, sizeof row), 1);
+    CHECK_EQ_INT(row_of(d, tag, "ns", "t", row, sizeof row), 1);
     snprintf(expect, sizeof expect, "%s|%s|TABLE", n2.metadata_location, t.metadata_location);
     CHECK_EQ_STR(row, expect);
     dbx_close(d);
@@ -587,30 +588,14 @@ TEST(connection_dropped_before_commit_is_not_applied_and_retryable)
     catalog_close(c);
 }
 
+TEST(connection_dropped_before_commit_is_not_applied_and_retryable)
+{
+    fault_is_transient_and_not_applied("dropconn", "sql.before-commit", "not applied");
+}
+
 TEST(busy_database_at_the_swap_is_transient_and_not_applied)
 {
-    char target[1100], row[4096], expect[4096], *mdir;
-    catalog *c = open_cat("busy", "busy", target, sizeof target);
-    catalog_table t = {0}, n = {0}, n2 = {0};
-    i2i_error e;
-    dbx *d;
-    REQUIRE(c);
-    REQUIRE_OK(test_create_table(c, "ns", "t", &t, &e), &e);
-    CHECK_EQ_INT(commit_next_with_fault(c, "sql.before-update", &t, &n, &e), I2I_ERR_TRANSIENT);
-    CHECK(i2i_status_retryable(e.code));
-    d = dbx_open(target);
-    REQUIRE(d);
-    CHECK_EQ_INT(row_of(d, "busy", "ns", "t", row, sizeof row), 1);
-    snprintf(expect, sizeof expect, "%s|(null)|TABLE", t.metadata_location);
-    CHECK_EQ_STR(row, expect);
-    mdir = test_dirname(t.metadata_location);
-    CHECK_EQ_INT(test_count_files(mdir), 1); /* our unpublished file was removed */
-    free(mdir);
-    CHECK_OK(test_commit_next(c, "ns", "t", &t, &n2, &e), &e);
-    dbx_close(d);
-    catalog_table_clear(&t);
-    catalog_table_clear(&n2);
-    catalog_close(c);
+    fault_is_transient_and_not_applied("busy", "sql.before-update", "injected at sql.before-update");
 }
 
 TEST(gzip_compressed_metadata_is_readable)

@@ -193,3 +193,22 @@ int itu_verify(iceberg_table *t, const char *dir, const json_t *expected, const 
                   itu_local(iceberg_table_metadata_location(t)), marker);
     return rc != 0 ? rc : rc2;
 }
+
+int itu_write_rows(iceberg_table *t, const char *run_id, size_t n, int64_t t0_ns, int64_t step_ns,
+                   unsigned seed, iceberg_write_result *r, i2i_error *err)
+{
+    columnar_batch *b = NULL;
+    iceberg_writer *w = NULL;
+    iceberg_writer_options o;
+    int rc;
+    memset(&o, 0, sizeof o);
+    o.run_id = run_id;
+    I2I_TRY(columnar_batch_new(itu_fields, ITU_NCOLS, n, &b, err));
+    itu_fill_batch(b, n, t0_ns, step_ns, seed, NULL, 0);
+    rc = iceberg_writer_open(t, &o, &w, err);
+    if (rc == I2I_OK) rc = iceberg_writer_write(w, b, err);
+    if (rc == I2I_OK) rc = iceberg_writer_finish(w, r, err);
+    else iceberg_writer_abort(w);
+    columnar_batch_free(b);
+    return rc;
+}

@@ -35,6 +35,13 @@ int itu_table_open(catalog *cat, const char *ns, const char *name, int format_ve
 int itu_verify(iceberg_table *t, const char *dir, const json_t *expected, const char *time_unit,
                int icebird, size_t min_files, const char *foreign_marker);
 
+/* Write n rows of itu_fill_batch (from t0_ns every step_ns, seeded) as the data files of run
+ * run_id, into r (freed with iceberg_write_result_free). */
+int itu_write_rows(iceberg_table *t, const char *run_id, size_t n, int64_t t0_ns, int64_t step_ns,
+                   unsigned seed, iceberg_write_result *r, i2i_error *err);
+/* A start time that keeps the rows of different seeds apart: 1700000000 s + seed * 100 s. */
+#define ITU_T0(seed) (INT64_C(1700000000) * I2I_NS_PER_S + (int64_t)(seed) * 100 * I2I_NS_PER_S)
+
 void itu_fill_batch(columnar_batch *b, size_t n, int64_t t0_ns, int64_t step_ns, unsigned seed,
                     json_t *expected, int keep_ns);
 

@@ -73,25 +73,6 @@ static int setup(const char *name, catalog *fake, iceberg_table **t, i2i_error *
     return itu_table_open(fake, "db", "t", 0, ICEBERG_PARTITION_DAY, t, err);
 }
 
-static int one_file(iceberg_table *t, iceberg_write_result *r, unsigned seed, i2i_error *err)
-{
-    columnar_batch *b = NULL;
-    iceberg_writer *w = NULL;
-    iceberg_writer_options o;
-    int rc;
-    memset(&o, 0, sizeof o);
-    o.run_id = "faults";
-    I2I_TRY(columnar_batch_new(itu_fields, ITU_NCOLS, 50, &b, err));
-    itu_fill_batch(b, 50, INT64_C(1700000000) * I2I_NS_PER_S + (int64_t)seed * 100 * I2I_NS_PER_S,
-                   I2I_NS_PER_S, seed, NULL, 0);
-    rc = iceberg_writer_open(t, &o, &w, err);
-    if (rc == 0) rc = iceberg_writer_write(w, b, err);
-    if (rc == 0) rc = iceberg_writer_finish(w, r, err);
-    else iceberg_writer_abort(w);
-    columnar_batch_free(b);
-    return rc;
-}
-
 static size_t nsnap(const iceberg_table *t)
 {
     size_t n;
@@ -108,7 +89,7 @@ TEST(unknown_outcome_after_a_landed_commit_does_not_append_twice)
     iceberg_commit_result cr;
     i2i_error err;
     REQUIRE_OK(setup("unknown_landed", &fake, &t, &err), &err);
-    REQUIRE_OK(one_file(t, &r, 1, &err), &err);
+    REQUIRE_OK(itu_write_rows(t, "faults", 50, ITU_T0(1), I2I_NS_PER_S, 1, &r, &err), &err);
     memset(&ar, 0, sizeof ar);
     ar.files = r.files;
     ar.nfiles = r.nfiles;
@@ -138,7 +119,7 @@ TEST(unknown_outcome_without_a_commit_is_retried_once_and_lands_once)
     iceberg_file_list live;
     i2i_error err;
     REQUIRE_OK(setup("unknown_lost", &fake, &t, &err), &err);
-    REQUIRE_OK(one_file(t, &r, 2, &err), &err);
+    REQUIRE_OK(itu_write_rows(t, "faults", 50, ITU_T0(2), I2I_NS_PER_S, 2, &r, &err), &err);
     memset(&ar, 0, sizeof ar);
     ar.files = r.files;
     ar.nfiles = r.nfiles;
@@ -185,8 +166,8 @@ TEST(conflict_reapplies_on_the_new_head_and_recomputes_properties)
     i2i_error err;
     REQUIRE_OK(setup("conflict", &fake, &t, &err), &err);
     REQUIRE_OK(iceberg_table_open(&fake, "db", "t", NULL, &other, &err), &err);
-    REQUIRE_OK(one_file(t, &r1, 3, &err), &err);
-    REQUIRE_OK(one_file(other, &r2, 4, &err), &err);
+    REQUIRE_OK(itu_write_rows(t, "faults", 50, ITU_T0(3), I2I_NS_PER_S, 3, &r1, &err), &err);
+    REQUIRE_OK(itu_write_rows(other, "faults", 50, ITU_T0(4), I2I_NS_PER_S, 4, &r2, &err), &err);
     /* the other writer commits first (its own range), our table object is now stale */
     memset(&ar, 0, sizeof ar);
     ar.files = r2.files;
@@ -230,7 +211,7 @@ TEST(attempts_are_bounded_and_failed_commits_leave_no_manifests)
     size_t i, avro = 0;
     i2i_error err;
     REQUIRE_OK(setup("bounded", &fake, &t, &err), &err);
-    REQUIRE_OK(one_file(t, &r, 5, &err), &err);
+    REQUIRE_OK(itu_write_rows(t, "faults", 50, ITU_T0(5), I2I_NS_PER_S, 5, &r, &err), &err);
     memset(&ar, 0, sizeof ar);
     ar.files = r.files;
     ar.nfiles = r.nfiles;

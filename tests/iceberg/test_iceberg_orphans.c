@@ -9,23 +9,11 @@
 #include "iceberg_test_util.h"
 #include "test.h"
 
+/* 100 rows an hour apart from t0, as the files of run_id. */
 static int write_files(iceberg_table *t, const char *run_id, int64_t t0, iceberg_write_result *wr,
                        i2i_error *err)
 {
-    columnar_batch *b = NULL;
-    iceberg_writer *w = NULL;
-    iceberg_writer_options o;
-    int rc;
-    memset(&o, 0, sizeof o);
-    o.run_id = run_id;
-    I2I_TRY(columnar_batch_new(itu_fields, ITU_NCOLS, 100, &b, err));
-    itu_fill_batch(b, 100, t0, 3600 * I2I_NS_PER_S, 7, NULL, 0);
-    rc = iceberg_writer_open(t, &o, &w, err);
-    if (rc == I2I_OK) rc = iceberg_writer_write(w, b, err);
-    if (rc == I2I_OK) rc = iceberg_writer_finish(w, wr, err);
-    else iceberg_writer_abort(w);
-    columnar_batch_free(b);
-    return rc;
+    return itu_write_rows(t, run_id, 100, t0, 3600 * I2I_NS_PER_S, 7, wr, err);
 }
 
 static void age(const char *location, int64_t seconds)

@@ -54,24 +54,6 @@ static int open_catalog(const char *tag, catalog **out, i2i_error *err)
     return rc;
 }
 
-static int one_file(iceberg_table *t, iceberg_write_result *r, i2i_error *err)
-{
-    columnar_batch *b = NULL;
-    iceberg_writer *w = NULL;
-    iceberg_writer_options o;
-    int rc;
-    memset(&o, 0, sizeof o);
-    o.run_id = "transient";
-    I2I_TRY(columnar_batch_new(itu_fields, ITU_NCOLS, 40, &b, err));
-    itu_fill_batch(b, 40, INT64_C(1700000000) * I2I_NS_PER_S, I2I_NS_PER_S, 7, NULL, 0);
-    rc = iceberg_writer_open(t, &o, &w, err);
-    if (rc == 0) rc = iceberg_writer_write(w, b, err);
-    if (rc == 0) rc = iceberg_writer_finish(w, r, err);
-    else iceberg_writer_abort(w);
-    columnar_batch_free(b);
-    return rc;
-}
-
 static json_t *window_summary(void)
 {
     return json_pack("{s:s, s:s}", "influx2iceberg.window-start", "1700000000000000000",
@@ -97,7 +79,7 @@ static void append_lands_once(const char *tag, fault_plan *plan)
     REQUIRE(summary);
     REQUIRE_OK(open_catalog(tag, &c, &err), &err);
     REQUIRE_OK(itu_table_open(c, "db", "t", 0, ICEBERG_PARTITION_DAY, &t, &err), &err);
-    REQUIRE_OK(one_file(t, &r, &err), &err);
+    REQUIRE_OK(itu_write_rows(t, "transient", 40, ITU_T0(0), I2I_NS_PER_S, 7, &r, &err), &err);
     memset(&ar, 0, sizeof ar);
     ar.files = r.files;
     ar.nfiles = r.nfiles;
@@ -158,7 +140,7 @@ TEST(a_cancel_ends_the_backoff_and_nothing_lands)
 
     REQUIRE_OK(open_catalog("cancel", &c, &err), &err);
     REQUIRE_OK(itu_table_open(c, "db", "t", 0, ICEBERG_PARTITION_DAY, &t, &err), &err);
-    REQUIRE_OK(one_file(t, &r, &err), &err);
+    REQUIRE_OK(itu_write_rows(t, "transient", 40, ITU_T0(0), I2I_NS_PER_S, 7, &r, &err), &err);
     memset(&ar, 0, sizeof ar);
     ar.files = r.files;
     ar.nfiles = r.nfiles;
