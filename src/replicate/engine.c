@@ -561,7 +561,7 @@ int replicate_run(const replicate_job *job, const replicate_hooks *hooks, replic
     I2I_TRY_GOTO(source_open(&cfg, &e.src, err), rc, out);
     rc = source_discover_schema(e.src, job->measurement, &e.schema, err);
     if (rc < 0) {
-        i2i_error_wrap(err, "InfluxDB %s, database '%s'", job->host, job->database);
+        i2i_error_wrap(err, "InfluxDB %s, database '%s'", source_url(e.src), job->database);
         goto out;
     }
     I2I_TRY_GOTO(select_columns(&e, err), rc, out);

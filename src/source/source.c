@@ -98,7 +98,12 @@ int source_open(const source_config *cfg, source **out, i2i_error *err)
     s->database = i2i_strdup(cfg->database);
     s->min_split_ns = cfg->min_split_ns;
     s->has_token = cfg->token && *cfg->token;
-    if (!s->base || !s->database) {
+    if (s->base) {
+        i2i_buf shown = I2I_BUF_INIT;
+        if (http_redact_url(s->base, &shown) == I2I_OK && i2i_buf_cstr(&shown)) s->shown = (char *)shown.data;
+        else i2i_buf_free(&shown);
+    }
+    if (!s->base || !s->shown || !s->database) {
         rc = i2i_error_nomem(err, "opening the InfluxDB source");
         goto fail;
     }
@@ -132,6 +137,8 @@ fail:
     return rc;
 }
 
+const char *source_url(const source *s) { return s ? s->shown : ""; }
+
 void source_close(source *s)
 {
     if (!s) return;
@@ -139,6 +146,7 @@ void source_close(source *s)
     http_headers_free(s->json_headers);
     http_headers_free(s->lp_headers);
     free(s->base);
+    free(s->shown);
     free(s->database);
     free(s->query_url);
     free(s);
@@ -206,12 +214,12 @@ static int classify(void *ctx, const http_reply *r, const char *what, i2i_error 
     }
     if (r->status == 404 && src_contains_ci(r->message, "database not found"))
         return i2i_error_set(err, I2I_ERR_NOT_FOUND, "%s: database '%s' not found on %s (HTTP 404: %s)",
-                             what, s->database, s->base, r->message);
+                             what, s->database, s->shown, r->message);
     if ((r->status >= 500 || r->status == 408 || r->status == 429) && !is_plan_error(r->message))
         return 0; /* the generic TRANSIENT */
     if (r->status == 404 && strncmp(r->message, "Not found", 9) == 0)
         return i2i_error_set(err, I2I_ERR_HTTP, "%s: HTTP 404 Not found for %s (is %s an InfluxDB 3 server?)",
-                             what, r->url, s->base);
+                             what, r->url, s->shown);
     return i2i_error_set(err, is_table_not_found(r->message) ? I2I_ERR_NOT_FOUND : I2I_ERR_HTTP,
                          "%s: HTTP %ld: %s", what, r->status, r->message);
 }

@@ -85,6 +85,8 @@ typedef struct source source;
  * tables, bounds, ranges) retries transient failures as described for source_query_range. */
 int source_open(const source_config *cfg, source **out, i2i_error *err);
 void source_close(source *s); /* accepts NULL */
+/* The base URL as messages may show it (a password in it replaced by "***"). */
+const char *source_url(const source *s);
 
 /* ---------------------------------------------------------------- SQL text */
 

@@ -12,7 +12,8 @@
 #include "source.h"
 
 struct source {
-    char *base; /* URL without trailing '/' */
+    char *base;  /* URL without trailing '/' */
+    char *shown; /* base as messages show it (http_redact_url: no password) */
     char *database;
     char *query_url;
     int has_token;

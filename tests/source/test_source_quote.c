@@ -236,6 +236,25 @@ TEST(connection_refused_is_transient_after_bounded_retries)
     source_close(s);
 }
 
+TEST(a_password_in_the_url_never_reaches_a_message)
+{
+    source_config cfg;
+    source *s = NULL;
+    i2i_buf out = I2I_BUF_INIT;
+    i2i_error err;
+    source_config_defaults(&cfg);
+    cfg.url = "http://reader:hunter2-in-url@127.0.0.1:1/influx/";
+    cfg.database = "db";
+    cfg.max_retries = 0;
+    REQUIRE_OK(source_open(&cfg, &s, &err), &err);
+    CHECK_EQ_STR(source_url(s), "http://reader:***@127.0.0.1:1/influx");
+    CHECK_EQ_INT(source_query_raw(s, "SELECT 1", &out, &err), I2I_ERR_TRANSIENT);
+    CHECK(strstr(err.msg, "cannot get a response from InfluxDB at http://reader:***@127.0.0.1:1/") != NULL);
+    CHECK(strstr(err.msg, "hunter2") == NULL);
+    i2i_buf_free(&out);
+    source_close(s);
+}
+
 TEST(time_literals_cover_the_whole_int64_range)
 {
     i2i_buf b = I2I_BUF_INIT;
