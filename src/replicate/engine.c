@@ -435,7 +435,9 @@ remove_files:
     e->res->rows -= e->part_rows; /* those rows were not committed */
 out:
     iceberg_write_result_free(&wr);
-    if (rc < 0 && rc != I2I_ERR_CANCELLED) {
+    /* A stop during the query is reported with its window, as any query failure; a stop later
+     * (an event hook's cancel) already says that the window will be redone. */
+    if (rc < 0 && (rc != I2I_ERR_CANCELLED || strcmp(stage, "querying") == 0)) {
         char a[40], b[40];
         i2i_time_format_rfc3339(start, a, sizeof a);
         i2i_time_format_rfc3339(end, b, sizeof b);
