@@ -184,12 +184,14 @@ static void set_options(http_client *cl, call *c)
     if (strcmp(method, "HEAD") == 0) {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else if (r->body || strcmp(method, "POST") == 0) {
+        /* A body goes out as POST fields; another method (PUT) only renames the request. */
         curl_easy_setopt(h, CURLOPT_POST, 1L);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->body ? (const char *)r->body : "");
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+        if (strcmp(method, "POST") != 0) curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    } else if (strcmp(method, "GET") != 0) {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method); /* DELETE */
     }
-    if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     if (r->headers) curl_easy_setopt(h, CURLOPT_HTTPHEADER, r->headers->list);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_cb);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, c);

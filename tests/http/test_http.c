@@ -26,6 +26,8 @@ typedef struct server {
     size_t nreplies;
     size_t served; /* requests answered */
     char last_auth[256];
+    char last_method[16];
+    size_t last_body; /* bytes of the last request body */
 } server;
 
 static server S;
@@ -41,17 +43,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     struct MHD_Response *resp;
     enum MHD_Result ret;
     (void)url;
-    (void)method;
     (void)version;
     (void)upload_data;
     if (!*con_cls) {
         *con_cls = &g_conn_marker;
+        s->last_body = 0;
         return MHD_YES;
     }
     if (*upload_data_size) {
-        *upload_data_size = 0; /* the body is not looked at */
+        s->last_body += *upload_data_size; /* counted, not looked at */
+        *upload_data_size = 0;
         return MHD_YES;
     }
+    snprintf(s->last_method, sizeof s->last_method, "%s", method);
     c = &s->replies[s->served < s->nreplies ? s->served : s->nreplies - 1];
     s->served++;
     auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
@@ -337,6 +341,35 @@ TEST(a_body_the_sink_finds_cut_is_retried)
     CHECK_EQ_INT(out.len, 8);
     http_client_close(c);
     i2i_buf_free(&out);
+    stop();
+}
+
+TEST(methods_and_bodies_go_out_as_asked)
+{
+    static const canned rep[] = {{204, "", NULL}};
+    static const struct {
+        const char *method, *body, *sent;
+    } cases[] = {{NULL, NULL, "GET"}, {NULL, "abc", "POST"}, {"PUT", "abcd", "PUT"},
+                 {"DELETE", NULL, "DELETE"}, {"HEAD", NULL, "HEAD"}, {"POST", NULL, "POST"}};
+    http_client *c = client(NULL);
+    char url[128];
+    size_t i;
+    i2i_error err;
+    REQUIRE(c && serve(rep, 1) == 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/m", S.port);
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        http_request r;
+        memset(&r, 0, sizeof r);
+        r.url = url;
+        r.what = cases[i].sent;
+        r.method = cases[i].method;
+        r.body = cases[i].body;
+        r.body_len = cases[i].body ? strlen(cases[i].body) : 0;
+        CHECK_OK(http_perform(c, &r, NULL, NULL, &err), &err);
+        CHECK_EQ_STR(S.last_method, cases[i].sent);
+        CHECK_EQ_INT(S.last_body, r.body_len);
+    }
+    http_client_close(c);
     stop();
 }
 
