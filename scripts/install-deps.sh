@@ -13,6 +13,7 @@ APT_PACKAGES=(
   postgresql python3 python3-avro python3-venv
   nodejs npm
   openjdk-17-jre-headless
+  maven default-jdk-headless
 )
 
 missing=()
@@ -27,6 +28,11 @@ fi
 # Java (Spark 4 judge) may come from elsewhere too; accept any java on PATH.
 if command -v java >/dev/null 2>&1; then
   missing=("${missing[@]/openjdk-17-jre-headless/}")
+fi
+# The Iceberg Java judge builds with Maven and a JDK: accept any mvn + javac on PATH.
+if command -v mvn >/dev/null 2>&1 && command -v javac >/dev/null 2>&1; then
+  missing=("${missing[@]/default-jdk-headless/}")
+  missing=("${missing[@]/maven/}")
 fi
 pkgs=()
 for p in "${missing[@]}"; do [ -n "$p" ] && pkgs+=("$p"); done
@@ -58,4 +64,23 @@ if [ ! -f tests/interop/node_modules/.install-stamp ] ||
   echo "install-deps: npm packages for the interop tests"
   (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
   touch tests/interop/node_modules/.install-stamp
+fi
+
+# --- Iceberg Java judge (tests/interop/java, see its README.md) ---
+# Maven build with a project-local repository (build/m2, never ~/.m2) into
+# tests/interop/java/target/{judge.jar,lib/}, then its selftest, which also records the class data
+# sharing archive target/judge.jsa that tests/interop/java/judge uses for faster JVM starts.
+# Skipped while the stamp is newer than the pom and the Java sources.
+JUDGE_DIR="$PWD/tests/interop/java"
+JUDGE_STAMP="$JUDGE_DIR/target/.build-stamp"
+JUDGE_M2="$PWD/build/m2"
+if [ ! -f "$JUDGE_STAMP" ] ||
+   [ -n "$(find "$JUDGE_DIR/pom.xml" "$JUDGE_DIR/src" -newer "$JUDGE_STAMP" -print -quit)" ]; then
+  echo "install-deps: Iceberg Java judge (Maven, tests/interop/java)"
+  rm -rf "$JUDGE_DIR/target/lib" "$JUDGE_DIR/target/judge.jsa"   # no stale jars on the classpath
+  (cd "$JUDGE_DIR" && mvn -q -B -Dmaven.repo.local="$JUDGE_M2" package -DskipTests)
+  java -XX:ArchiveClassesAtExit="$JUDGE_DIR/target/judge.jsa" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
+    -Xlog:disable -cp "$JUDGE_DIR/target/judge.jar:$JUDGE_DIR/target/lib/*" \
+    org.influx2iceberg.judge.Judge selftest
+  touch "$JUDGE_STAMP"
 fi
