@@ -37,6 +37,11 @@ interop-spark: build
 bench: release
 	@scripts/bench.sh $(RELEASE_DIR)
 
+# Only the upstream plugin (../shared/seed) side by side with ours; see bench/seed/README.md.
+.PHONY: bench-seed
+bench-seed: release
+	@bench/seed/run.sh $(RELEASE_DIR)
+
 demo: release
 	@scripts/demo.sh $(RELEASE_DIR)
 
