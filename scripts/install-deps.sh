@@ -79,7 +79,7 @@ if [ ! -f "$JUDGE_STAMP" ] ||
   echo "install-deps: Iceberg Java judge (Maven, tests/interop/java)"
   rm -rf "$JUDGE_DIR/target/lib" "$JUDGE_DIR/target/judge.jsa"   # no stale jars on the classpath
   (cd "$JUDGE_DIR" && mvn -q -B -Dmaven.repo.local="$JUDGE_M2" package -DskipTests)
-  java -XX:ArchiveClassesAtExit="$JUDGE_DIR/target/judge.jsa" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
+  java -XX:ArchiveClassesAtExit="$JUDGE_DIR/target/judge.jsa" -XX:+UseSerialGC \
     -Xlog:disable -cp "$JUDGE_DIR/target/judge.jar:$JUDGE_DIR/target/lib/*" \
     org.influx2iceberg.judge.Judge selftest
   touch "$JUDGE_STAMP"

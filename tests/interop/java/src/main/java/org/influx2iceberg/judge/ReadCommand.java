@@ -1,13 +1,17 @@
 package org.influx2iceberg.judge;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.Writer;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.Collections;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
@@ -118,8 +122,9 @@ final class ReadCommand {
     List<FileScanTask> all = plan(table.newScan().includeColumnStats());
     List<FileScanTask> planned = filter == null ? all : plan(table.newScan().filter(filter));
 
-    // every live data file, read on its own with Java's Parquet reader
-    List<String> expectedRows = new ArrayList<>();
+    // every live data file, read on its own with Java's Parquet reader (streamed: only a 64-bit
+    // hash of each row in range is kept, to compare with the scan below)
+    LongList expected = new LongList();
     Set<String> plannedPaths = new HashSet<>();
     for (FileScanTask t : planned) {
       plannedPaths.add(t.file().location());
@@ -128,17 +133,7 @@ final class ReadCommand {
     for (FileScanTask task : all) {
       DataFile f = task.file();
       liveRecords += f.recordCount();
-      List<Record> rows = checkFile(task);
-      if (rows == null) {
-        continue;
-      }
-      long inRange = 0;
-      for (Record r : rows) {
-        if (inRange(r)) {
-          inRange++;
-          expectedRows.add(rowJson(r));
-        }
-      }
+      long inRange = checkFile(task, expected);
       if (filter != null && inRange > 0 && !plannedPaths.contains(f.location())) {
         fail("file " + f.location() + " has " + inRange + " rows in the filter range but Java's"
             + " planning pruned it (partition or column bounds wrong?)");
@@ -153,37 +148,43 @@ final class ReadCommand {
       checkSummaryTotal(current, "total-records", liveRecords);
     }
 
-    // the rows as the table scan reads them (IcebergGenerics applies the filter row by row too)
-    List<String> rowsOut = new ArrayList<>();
-    IcebergGenerics.ScanBuilder sb = IcebergGenerics.read(table);
-    if (filter != null) {
-      sb = sb.where(filter);
-    }
-    try (CloseableIterable<Record> it = sb.build()) {
-      for (Record r : it) {
-        if (!inRange(r)) {
-          fail("IcebergGenerics returned a row outside the filter range: " + rowJson(r));
+    // the rows as the table scan reads them (IcebergGenerics applies the filter row by row too),
+    // spooled to a temporary file because the header, which counts them, comes first
+    LongList actual = new LongList();
+    Path spool = Files.createTempFile("judge-rows", ".jsonl");
+    try {
+      try (Writer w = Files.newBufferedWriter(spool, StandardCharsets.UTF_8)) {
+        IcebergGenerics.ScanBuilder sb = IcebergGenerics.read(table);
+        if (filter != null) {
+          sb = sb.where(filter);
         }
-        rowsOut.add(rowJson(r));
+        try (CloseableIterable<Record> it = sb.build()) {
+          for (Record r : it) {
+            String json = rowJson(r);
+            if (!inRange(r)) {
+              fail("IcebergGenerics returned a row outside the filter range: " + json);
+            }
+            actual.add(hash(json));
+            w.write(json);
+            w.write('\n');
+          }
+        } catch (RuntimeException e) {
+          fail("IcebergGenerics.read failed: " + Judge.describe(e));
+          e.printStackTrace(err);
+        }
       }
-    } catch (RuntimeException e) {
-      fail("IcebergGenerics.read failed: " + Judge.describe(e));
-      e.printStackTrace(err);
-    }
-    List<String> a = new ArrayList<>(rowsOut);
-    List<String> b = new ArrayList<>(expectedRows);
-    Collections.sort(a);
-    Collections.sort(b);
-    if (!a.equals(b)) {
-      fail("IcebergGenerics read " + a.size() + " rows" + (filter != null ? " in range" : "")
-          + " but reading the live files one by one gives " + b.size() + firstDifference(a, b));
-    }
+      compareRows(actual, expected, spool, filter != null);
 
-    out.println(header(md, all.size(), planned.size(), rowsOut.size()));
-    for (String r : rowsOut) {
-      out.println(r);
+      out.println(header(md, all.size(), planned.size(), actual.size()));
+      try (BufferedReader r = Files.newBufferedReader(spool, StandardCharsets.UTF_8)) {
+        for (String line = r.readLine(); line != null; line = r.readLine()) {
+          out.println(line);
+        }
+      }
+      out.flush();
+    } finally {
+      Files.deleteIfExists(spool);
     }
-    out.flush();
 
     for (String f : failures) {
       err.println("judge: FAIL " + f);
@@ -191,15 +192,80 @@ final class ReadCommand {
     return failures.isEmpty() ? 0 : 1;
   }
 
-  private static String firstDifference(List<String> a, List<String> b) {
-    for (int i = 0; i < Math.max(a.size(), b.size()); i++) {
-      String x = i < a.size() ? a.get(i) : "(none)";
-      String y = i < b.size() ? b.get(i) : "(none)";
-      if (!x.equals(y)) {
-        return "; first difference (sorted): scan " + x + " vs files " + y;
+  private final java.security.MessageDigest sha256 = newSha256();
+
+  private static java.security.MessageDigest newSha256() {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** 64 bits of the SHA-256 of a row's JSON: rows are compared as multisets of these. */
+  private long hash(String rowJson) {
+    byte[] d = sha256.digest(rowJson.getBytes(StandardCharsets.UTF_8));
+    return java.nio.ByteBuffer.wrap(d).getLong();
+  }
+
+  /** A growable long array. */
+  static final class LongList {
+    private long[] a = new long[1024];
+    private int n = 0;
+
+    void add(long v) {
+      if (n == a.length) {
+        a = Arrays.copyOf(a, n * 2);
+      }
+      a[n++] = v;
+    }
+
+    int size() {
+      return n;
+    }
+
+    long[] sorted() {
+      long[] c = Arrays.copyOf(a, n);
+      Arrays.sort(c);
+      return c;
+    }
+  }
+
+  /** The scan's rows and the files' rows (in range) must be equal multisets (compared by hash). */
+  private void compareRows(LongList actual, LongList expected, Path spool, boolean filtered) throws IOException {
+    long[] a = actual.sorted();
+    long[] b = expected.sorted();
+    if (Arrays.equals(a, b)) {
+      return;
+    }
+    Set<Long> scanOnly = new HashSet<>();
+    int i = 0;
+    int j = 0;
+    long missing = 0;
+    while (i < a.length || j < b.length) {
+      if (j >= b.length || (i < a.length && a[i] < b[j])) {
+        scanOnly.add(a[i++]);
+      } else if (i >= a.length || b[j] < a[i]) {
+        missing++;
+        j++;
+      } else {
+        i++;
+        j++;
       }
     }
-    return "";
+    StringBuilder examples = new StringBuilder();
+    try (BufferedReader r = Files.newBufferedReader(spool, StandardCharsets.UTF_8)) {
+      int shown = 0;
+      for (String line = r.readLine(); line != null && shown < 3; line = r.readLine()) {
+        if (scanOnly.contains(hash(line))) {
+          examples.append("\n  only in the scan: ").append(line);
+          shown++;
+        }
+      }
+    }
+    fail("IcebergGenerics read " + a.length + " rows" + (filtered ? " in range" : "")
+        + " but the live files read one by one give " + b.length + " (" + scanOnly.size()
+        + " distinct rows only in the scan, " + missing + " rows only in the files)" + examples);
   }
 
   private List<FileScanTask> plan(TableScan scan) {
@@ -398,13 +464,48 @@ final class ReadCommand {
 
   // ---- one data file ----
 
-  /** Reads a live data file with Java's Parquet reader and checks it against its manifest entry. */
-  private List<Record> checkFile(FileScanTask task) {
+  /** Nulls, NaNs, min and max of one column over the rows of a file. */
+  private static final class ColumnAcc {
+    final Type.PrimitiveType type;
+    final Comparator<Object> cmp;
+    long nulls;
+    long nans;
+    Object min;
+    Object max;
+
+    ColumnAcc(Type.PrimitiveType type) {
+      this.type = type;
+      this.cmp = comparator(type);
+    }
+
+    void add(Object generic) {
+      Object v = Canon.internal(type, generic);
+      if (v == null) {
+        nulls++;
+      } else if (Canon.isNaN(v)) {
+        nans++;
+      } else {
+        if (min == null || cmp.compare(v, min) < 0) {
+          min = v;
+        }
+        if (max == null || cmp.compare(v, max) > 0) {
+          max = v;
+        }
+      }
+    }
+  }
+
+  /**
+   * Reads a live data file with Java's Parquet reader (streamed) and checks it against its manifest
+   * entry. Adds the hash of each row in the filter range to {@code inRangeRows}; returns their count.
+   */
+  @SuppressWarnings("unchecked")
+  private long checkFile(FileScanTask task, LongList inRangeRows) {
     DataFile f = task.file();
     String where = "file " + f.location();
     if (f.content() != FileContent.DATA || f.format() != FileFormat.PARQUET) {
       fail(where + ": content " + f.content() + ", format " + f.format() + " (expected DATA, PARQUET)");
-      return null;
+      return 0;
     }
     try {
       long size = Files.size(LocalFileIO.toPath(f.location()));
@@ -413,38 +514,102 @@ final class ReadCommand {
       }
     } catch (NoSuchFileException e) {
       fail(where + ": missing on disk");
-      return null;
+      return 0;
     } catch (IOException e) {
       fail(where + ": " + e);
-      return null;
+      return 0;
     }
 
-    List<Record> rows = new ArrayList<>();
+    // what is checked per row: column accumulators, and each partition field's transform
+    List<Types.NestedField> columns = schema.columns();
+    ColumnAcc[] acc = new ColumnAcc[columns.size()];
+    for (int i = 0; i < columns.size(); i++) {
+      if (columns.get(i).type().isPrimitiveType()) {
+        acc[i] = new ColumnAcc(columns.get(i).type().asPrimitiveType());
+      }
+    }
+    PartitionSpec spec = table.specs().get(f.specId());
+    if (spec == null) {
+      fail(where + ": unknown partition spec id " + f.specId());
+      return 0;
+    }
+    if (f.partition().size() != spec.fields().size()) {
+      fail(where + ": partition tuple has " + f.partition().size() + " fields, spec " + spec.specId()
+          + " has " + spec.fields().size());
+      return 0;
+    }
+    int nparts = spec.fields().size();
+    int[] sourcePos = new int[nparts];
+    Function<Object, Object>[] transforms = new Function[nparts];
+    Object[] partitionValues = new Object[nparts];
+    boolean[] partitionFailed = new boolean[nparts];
+    for (int j = 0; j < nparts; j++) {
+      PartitionField pf = spec.fields().get(j);
+      sourcePos[j] = -1;
+      for (int i = 0; i < columns.size(); i++) {
+        if (columns.get(i).fieldId() == pf.sourceId()) {
+          sourcePos[j] = i;
+        }
+      }
+      if (sourcePos[j] < 0) {
+        note(where + ": partition field " + pf.name() + " has no top-level source column; not checked");
+        continue;
+      }
+      transforms[j] = (Function<Object, Object>) (Function<?, ?>) pf.transform().bind(columns.get(sourcePos[j]).type());
+      partitionValues[j] = f.partition().get(j, spec.javaClasses()[j]);
+    }
+
     Parquet.ReadBuilder rb =
         Parquet.read(table.io().newInputFile(f.location(), f.fileSizeInBytes()))
             .project(schema)
+            .reuseContainers()
             .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(schema, fileSchema));
     String mapping = table.properties().get(TableProperties.DEFAULT_NAME_MAPPING);
     if (mapping != null) {
       rb = rb.withNameMapping(NameMappingParser.fromJson(mapping));
     }
+    long rows = 0;
+    long inRange = 0;
     try (CloseableIterable<Record> it = rb.build()) {
       for (Record r : it) {
-        rows.add(r.copy());
+        rows++;
+        for (int i = 0; i < acc.length; i++) {
+          if (acc[i] != null) {
+            acc[i].add(r.get(i));
+          }
+        }
+        for (int j = 0; j < nparts; j++) {
+          if (transforms[j] == null || partitionFailed[j]) {
+            continue;
+          }
+          Type srcType = columns.get(sourcePos[j]).type();
+          Object v = Canon.internal(srcType, r.get(sourcePos[j]));
+          Object tv = transforms[j].apply(v);
+          if (!samePartitionValue(tv, partitionValues[j])) {
+            PartitionField pf = spec.fields().get(j);
+            fail(where + ": partition " + pf.name() + "=" + partitionValues[j] + " but a row with "
+                + columns.get(sourcePos[j]).name() + "=" + Canon.text(srcType, v) + " maps to "
+                + pf.transform() + " = " + tv);
+            partitionFailed[j] = true;
+          }
+        }
+        if (inRange(r)) {
+          inRange++;
+          inRangeRows.add(hash(rowJson(r)));
+        }
       }
     } catch (IOException | RuntimeException e) {
       fail(where + ": Java's Parquet reader failed: " + Judge.describe(e));
-      return null;
+      return 0;
     }
-    if (rows.size() != f.recordCount()) {
-      fail(where + ": record_count " + f.recordCount() + " but Java's Parquet reader read " + rows.size() + " rows");
+    if (rows != f.recordCount()) {
+      fail(where + ": record_count " + f.recordCount() + " but Java's Parquet reader read " + rows + " rows");
     }
-    checkMetrics(f, rows, where);
-    checkPartition(f, rows, where);
-    return rows;
+    checkMetrics(f, acc, rows, where);
+    return inRange;
   }
 
-  private void checkMetrics(DataFile f, List<Record> rows, String where) {
+  private void checkMetrics(DataFile f, ColumnAcc[] acc, long rows, String where) {
     MetricsConfig metricsConfig = MetricsConfig.forTable(table);
     Map<Integer, Long> valueCounts = f.valueCounts();
     Map<Integer, Long> nullCounts = f.nullValueCounts();
@@ -459,34 +624,16 @@ final class ReadCommand {
       Types.NestedField field = columns.get(i);
       int id = field.fieldId();
       String fd = where + " field '" + field.name() + "' (id " + id + ", " + field.type() + ")";
-      if (!field.type().isPrimitiveType()) {
+      if (acc[i] == null) {
         note(fd + ": nested column, metrics not checked");
         continue;
       }
-      Type.PrimitiveType type = field.type().asPrimitiveType();
-      Comparator<Object> cmp = comparator(type);
-      long nulls = 0;
-      long nans = 0;
-      Object min = null;
-      Object max = null;
-      for (Record r : rows) {
-        Object v = Canon.internal(type, r.get(i));
-        if (v == null) {
-          nulls++;
-        } else if (Canon.isNaN(v)) {
-          nans++;
-        } else {
-          if (min == null || cmp.compare(v, min) < 0) {
-            min = v;
-          }
-          if (max == null || cmp.compare(v, max) > 0) {
-            max = v;
-          }
-        }
-      }
+      Type.PrimitiveType type = acc[i].type;
+      long nulls = acc[i].nulls;
+      long nans = acc[i].nans;
       Long vc = valueCounts == null ? null : valueCounts.get(id);
-      if (vc != null && vc != rows.size()) {
-        fail(fd + ": value_counts " + vc + " but Java read " + rows.size() + " values (nulls included)");
+      if (vc != null && vc != rows) {
+        fail(fd + ": value_counts " + vc + " but Java read " + rows + " values (nulls included)");
       }
       Long nc = nullCounts == null ? null : nullCounts.get(id);
       if (nc != null && nc != nulls) {
@@ -502,8 +649,8 @@ final class ReadCommand {
         }
       }
       MetricsModes.MetricsMode mode = metricsConfig.columnMode(field.name());
-      checkBound(fd, "lower", type, cmp, mode, lowers == null ? null : lowers.get(id), min);
-      checkBound(fd, "upper", type, cmp, mode, uppers == null ? null : uppers.get(id), max);
+      checkBound(fd, "lower", type, acc[i].cmp, mode, lowers == null ? null : lowers.get(id), acc[i].min);
+      checkBound(fd, "upper", type, acc[i].cmp, mode, uppers == null ? null : uppers.get(id), acc[i].max);
     }
   }
 
@@ -587,48 +734,6 @@ final class ReadCommand {
         if (c != 0) {
           fail(fd + ": " + which + " bound " + bt + " but the " + (lower ? "min" : "max") + " read is " + at);
         }
-    }
-  }
-
-  /** Every row maps to the file's partition tuple under the spec's transforms. */
-  @SuppressWarnings("unchecked")
-  private void checkPartition(DataFile f, List<Record> rows, String where) {
-    PartitionSpec spec = table.specs().get(f.specId());
-    if (spec == null) {
-      fail(where + ": unknown partition spec id " + f.specId());
-      return;
-    }
-    if (f.partition().size() != spec.fields().size()) {
-      fail(where + ": partition tuple has " + f.partition().size() + " fields, spec " + spec.specId()
-          + " has " + spec.fields().size());
-      return;
-    }
-    Class<?>[] classes = spec.javaClasses();
-    List<Types.NestedField> columns = schema.columns();
-    for (int j = 0; j < spec.fields().size(); j++) {
-      PartitionField pf = spec.fields().get(j);
-      int pos = -1;
-      for (int i = 0; i < columns.size(); i++) {
-        if (columns.get(i).fieldId() == pf.sourceId()) {
-          pos = i;
-        }
-      }
-      if (pos < 0) {
-        note(where + ": partition field " + pf.name() + " has no top-level source column; not checked");
-        continue;
-      }
-      Type srcType = columns.get(pos).type();
-      Function<Object, Object> fn = (Function<Object, Object>) (Function<?, ?>) pf.transform().bind(srcType);
-      Object pv = f.partition().get(j, classes[j]);
-      for (Record r : rows) {
-        Object v = Canon.internal(srcType, r.get(pos));
-        Object tv = fn.apply(v);
-        if (!samePartitionValue(tv, pv)) {
-          fail(where + ": partition " + pf.name() + "=" + pv + " but a row with " + columns.get(pos).name()
-              + "=" + Canon.text(srcType, v) + " maps to " + pf.transform() + " = " + tv);
-          break;
-        }
-      }
     }
   }
 
