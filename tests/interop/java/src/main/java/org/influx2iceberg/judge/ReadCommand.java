@@ -142,6 +142,9 @@ final class ReadCommand {
     if (filter != null) {
       checkPlannedPartitions(planned);
     }
+    if (md.formatVersion() >= 3) {
+      checkRowLineage(md, all);
+    }
     Snapshot current = table.currentSnapshot();
     if (current != null) {
       checkSummaryTotal(current, "total-data-files", all.size());
@@ -346,6 +349,47 @@ final class ReadCommand {
     String v = s.summary() == null ? null : s.summary().get(key);
     if (v != null && !v.equals(Long.toString(actual))) {
       fail("current snapshot " + s.snapshotId() + " summary " + key + "=" + v + " but planning finds " + actual);
+    }
+  }
+
+  /**
+   * v3 row lineage: snapshots' first-row-id ranges follow each other below next-row-id, and every
+   * live data file has a first_row_id (its own or inherited from its manifest) with disjoint
+   * [first_row_id, first_row_id + record_count) ranges below next-row-id.
+   */
+  private void checkRowLineage(TableMetadata md, List<FileScanTask> live) {
+    long next = md.nextRowId();
+    long floor = 0;
+    for (Snapshot s : md.snapshots()) {
+      if (s.firstRowId() == null || s.addedRows() == null) {
+        fail("v3 snapshot " + s.snapshotId() + " lacks first-row-id or added-rows");
+        return;
+      }
+      if (s.firstRowId() < floor || s.firstRowId() + s.addedRows() > next) {
+        fail("v3 snapshot " + s.snapshotId() + " rows [" + s.firstRowId() + ", +" + s.addedRows()
+            + ") overlap the previous snapshot's (ending " + floor + ") or pass next-row-id " + next);
+      }
+      floor = s.firstRowId() + s.addedRows();
+    }
+    List<long[]> ranges = new ArrayList<>();
+    for (FileScanTask t : live) {
+      DataFile f = t.file();
+      if (f.firstRowId() == null) {
+        fail("v3 file " + f.location() + " has no first_row_id (neither its own nor its manifest's)");
+        continue;
+      }
+      ranges.add(new long[] {f.firstRowId(), f.firstRowId() + f.recordCount()});
+      if (f.firstRowId() < 0 || f.firstRowId() + f.recordCount() > next) {
+        fail("v3 file " + f.location() + " row ids [" + f.firstRowId() + ", +" + f.recordCount()
+            + ") outside [0, next-row-id " + next + ")");
+      }
+    }
+    ranges.sort(Comparator.comparingLong(r -> r[0]));
+    for (int i = 1; i < ranges.size(); i++) {
+      if (ranges.get(i)[0] < ranges.get(i - 1)[1]) {
+        fail("v3 row id ranges of two live files overlap: [" + ranges.get(i - 1)[0] + ", "
+            + ranges.get(i - 1)[1] + ") and [" + ranges.get(i)[0] + ", " + ranges.get(i)[1] + ")");
+      }
     }
   }
 
