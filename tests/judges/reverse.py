@@ -3,7 +3,7 @@
 judge is built) are then appended to by influx2iceberg and read back by them; nothing of theirs is
 lost or rewritten.
 
-    reverse.py --cli build/src/cli/influx2iceberg --out DIR [--java CLASSPATH]
+    reverse.py --cli build/src/cli/influx2iceberg --out DIR [--java tests/interop/java/judge]
 
 For each producer (PyIceberg; Java with --java):
   1. it creates default.<producer>_made in the shared SQLite catalog, with its own partition spec
@@ -96,26 +96,29 @@ def pyiceberg_append(catalog, name, rows):
     tbl.append(arrow_from_rows(rows, tbl.schema()))
 
 
-def java_cmd(cp, *args):
-    return ["java", "-cp", cp, "org.influx2iceberg.judge.Judge"] + list(args)
+def java_cmd(judge, *args):
+    """judge: the Iceberg Java judge's wrapper script (tests/interop/java/judge)."""
+    return [judge] + list(args)
 
 
-def java_create(cp, cat, name, rows_parts, workdir):
+def java_create(judge, cat, name, rows, workdir, append=False, commits=1):
+    """Java creates the table and appends rows in `commits` commits, or (append) adds them to it."""
     schema = [{"name": n, "type": "timestamp" if n == "time" else str(t), "required": False} for n, t in COLUMNS]
     sp = os.path.join(workdir, name + ".schema.json")
     with open(sp, "w") as f:
         json.dump(schema, f)
-    for i, part in enumerate(rows_parts):
-        rp = os.path.join(workdir, "%s.rows%d.jsonl" % (name, i))
-        with open(rp, "w", encoding="utf-8") as f:
-            for r in J.want_rows(part, [n for n, _ in COLUMNS], "us"):
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
-        args = ["--sqlite", cat["sqlite"], "--catalog-name", cat["name"], "--warehouse", cat["warehouse"],
-                "--table", "default." + name, "--rows", rp, "--schema", sp]
-        if i == 0:
-            args += ["--partition", "day(time),identity(host)", "--sort", "time",
-                     "--properties", "owner=java,write.parquet.compression-codec=snappy,commit.retry.num-retries=7"]
-        J.run(java_cmd(cp, "create", *args), label="java create %s (part %d)" % (name, i))
+    rp = os.path.join(workdir, "%s.%s.jsonl" % (name, "append" if append else "create"))
+    with open(rp, "w", encoding="utf-8") as f:
+        for r in J.want_rows(rows, [n for n, _ in COLUMNS], "us"):
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    args = ["--sqlite", cat["sqlite"], "--catalog-name", cat["name"], "--warehouse", cat["warehouse"],
+            "--table", "default." + name, "--rows", rp, "--schema", sp, "--commits", str(commits)]
+    if append:
+        args += ["--append", "true"]
+    else:
+        args += ["--partition", "day(time),identity(host)", "--sort", "time",
+                 "--properties", "owner=java,write.parquet.compression-codec=snappy,commit.retry.num-retries=7"]
+    J.run(java_cmd(judge, "create", *args), label="java %s %s" % ("append to" if append else "create", name))
 
 
 def java_read(cp, cat, name):
@@ -174,7 +177,7 @@ def check_our_files(label, tbl, spec_id):
         hi_us = int.from_bytes(hi, "little", signed=True)
         day = lambda us: us // 86400_000_000
         want_day = datetime.date(1970, 1, 1) + datetime.timedelta(days=day(lo_us))
-        got_day = part["ts_day"]
+        got_day = next(v for k, v in part.items() if k != "host")
         if isinstance(got_day, int):
             got_day = datetime.date(1970, 1, 1) + datetime.timedelta(days=got_day)
         if day(lo_us) != day(hi_us) or got_day != want_day:
@@ -193,7 +196,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cli", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--java", default=None, help="classpath of the Iceberg Java judge (tests/interop/java)")
+    ap.add_argument("--java", default=None, help="the Iceberg Java judge's wrapper, tests/interop/java/judge")
     a = ap.parse_args()
     out = os.path.abspath(a.out)
     shutil.rmtree(out, ignore_errors=True)
@@ -218,7 +221,7 @@ def main():
             if prod == "pyiceberg":
                 pyiceberg_create(catalog, name, days[0:2])
             else:
-                java_create(a.java, cat, name, days[0:2], out)
+                java_create(a.java, cat, name, days[0] + days[1], out, commits=2)
             tbl = catalog.load_table(("default", name))
             before = metadata_doc(tbl)
             J.check(len(before["snapshots"]) == 2, "%s: the producer made 2 snapshots" % label)
@@ -235,7 +238,7 @@ def main():
             if prod == "pyiceberg":
                 pyiceberg_append(catalog, name, days[4])
             else:
-                java_create(a.java, cat, name, [days[4]], out)
+                java_create(a.java, cat, name, days[4], out, append=True)
             tbl = catalog.load_table(("default", name))
             after = metadata_doc(tbl)
             check_kept(label + " after the producer appended again", mid, after)

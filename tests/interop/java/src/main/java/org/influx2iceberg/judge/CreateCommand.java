@@ -71,8 +71,11 @@ final class CreateCommand {
     if (!id.namespace().isEmpty() && !catalog.namespaceExists(id.namespace())) {
       catalog.createNamespace(id.namespace());
     }
-    Table table =
-        catalog.buildTable(id, schema).withPartitionSpec(spec).withSortOrder(order).withProperties(props).create();
+    // --append: the table exists (made by an earlier create, then appended to by others): add the
+    // rows to it as they are, with its own schema, spec and sort order.
+    Table table = opts.containsKey("append")
+        ? catalog.loadTable(id)
+        : catalog.buildTable(id, schema).withPartitionSpec(spec).withSortOrder(order).withProperties(props).create();
 
     List<Record> rows = parseRows(table.schema(), Judge.readJsonLines(rowsFile));
     int files = 0;

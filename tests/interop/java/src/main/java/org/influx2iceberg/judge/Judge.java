@@ -76,7 +76,8 @@ public final class Judge {
               + " --metadata FILE) [--filter-start RAW] [--filter-end RAW] [--time-column time]\n"
               + "       Judge create --sqlite DB [--catalog-name N] --warehouse W --table NS.NAME"
               + " --schema schema.json --rows rows.jsonl [--partition 'hour(time),identity(host)']"
-              + " [--sort 'time'] [--properties k=v,k=v] [--format-version 2] [--commits K]\n"
+              + " [--sort 'time'] [--properties k=v,k=v] [--format-version 2] [--commits K]"
+              + " [--append true (add to the existing table)]\n"
               + "       Judge selftest");
       rc = 2;
     } catch (Throwable t) {
