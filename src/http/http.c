@@ -157,6 +157,13 @@ static size_t body_cb(char *data, size_t size, size_t nmemb, void *userp)
     return n;
 }
 
+static size_t header_cb(char *data, size_t size, size_t nmemb, void *userp)
+{
+    const call *c = userp;
+    c->req->on_header(c->req->header_ctx, data, size * nmemb);
+    return size * nmemb;
+}
+
 static int progress_cb(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
 {
@@ -195,6 +202,10 @@ static void set_options(http_client *cl, call *c)
     if (r->headers) curl_easy_setopt(h, CURLOPT_HTTPHEADER, r->headers->list);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_cb);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+    if (r->on_header) {
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
+    }
     if (c->cancel) {
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, progress_cb);
         curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);

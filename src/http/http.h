@@ -106,6 +106,11 @@ typedef struct http_request {
     int retry;                   /* 1 = retry retryable failures (idempotent requests only) */
     http_classify_fn classify;
     void *classify_ctx;
+    /* Every response header line of every attempt as it arrives ("Name: value\r\n", the status
+     * line and the blank end line too), for values a body does not carry (S3's ETag,
+     * Content-Length of a HEAD). NULL = ignored. */
+    void (*on_header)(void *ctx, const char *line, size_t n);
+    void *header_ctx;
 } http_request;
 
 typedef struct http_stats {
