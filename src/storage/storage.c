@@ -22,12 +22,8 @@ static int open_local(const char *location, const json_t *props, storage **out, 
 
 static int open_s3(const char *location, const json_t *props, storage **out, i2i_error *err)
 {
-    (void)props;
-    (void)out;
-    return i2i_error_set(err, I2I_ERR_UNSUPPORTED,
-                         "storage: S3 locations are not supported yet (location '%s'); use a "
-                         "local warehouse (file:// or a plain path)",
-                         location);
+    (void)location; /* the bucket comes with each location: one storage serves them all */
+    return storage_s3_open(props, out, err);
 }
 
 /* Scheme -> back-end. "" stands for a plain path (no scheme). */

@@ -1,7 +1,7 @@
 /*
  * storage: where table files live. A back-end is a struct of function pointers plus an opaque
  * state, chosen by the location's scheme ("file://" or a plain absolute/relative path: local
- * disk; "s3://bucket/key": S3-compatible object stores, later). Callers never branch on the
+ * disk; "s3://bucket/key": S3-compatible object stores). Callers never branch on the
  * back-end.
  *
  * Locations are full URIs or paths as they appear in Iceberg metadata; a back-end accepts the
@@ -57,8 +57,8 @@ struct storage {
 };
 
 /* Open the back-end for a location's scheme with the FileIO properties of catalog_configs
- * (PyIceberg keys: s3.endpoint, s3.access-key-id, ...; may be NULL). A scheme without a back-end
- * yet ("s3://" for now) gives I2I_ERR_UNSUPPORTED; an unknown scheme I2I_ERR_UNSUPPORTED too. */
+ * (PyIceberg keys: s3.endpoint, s3.access-key-id, ...; may be NULL). An unknown scheme gives
+ * I2I_ERR_UNSUPPORTED. */
 int storage_open_for(const char *location, const json_t *props, storage **out, i2i_error *err);
 void storage_close(storage *s); /* accepts NULL */
 
@@ -81,6 +81,16 @@ int storage_writer_commit(storage *s, storage_writer *w, i2i_error *err);
 void storage_writer_abort(storage *s, storage_writer *w);
 int storage_list(storage *s, const char *prefix, json_t *out, i2i_error *err);
 int storage_list_tree(storage *s, const char *prefix, json_t *out, i2i_error *err);
+
+/* The S3 back-end (s3://, s3a://, s3n://) with FileIO properties as PyIceberg names them:
+ * s3.endpoint, s3.region, s3.access-key-id, s3.secret-access-key, s3.session-token,
+ * s3.path-style-access (Java's key) / s3.force-virtual-addressing, s3.anonymous, and
+ * s3.multipart.part-size-bytes (default 8 MiB). Missing keys fall back to client.* and then to
+ * AWS_REGION / AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
+ * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and AWS_CA_BUNDLE. Addressing is path-style when an
+ * endpoint is set, virtual-hosted otherwise, unless a key says otherwise. TLS is always verified.
+ * No network traffic. */
+int storage_s3_open(const json_t *props, storage **out, i2i_error *err);
 
 /* The local back-end, for tests and the embedded default. */
 int storage_local_open(storage **out, i2i_error *err);

@@ -88,7 +88,7 @@ TEST(file_uri_warehouse_forms_are_normalised)
     catalog_close(c);
 }
 
-TEST(s3_warehouse_is_unsupported_for_now)
+TEST(s3_warehouse_without_a_key_id_is_a_clear_error)
 {
     catalog *c = NULL;
     i2i_error e;
@@ -96,8 +96,11 @@ TEST(s3_warehouse_is_unsupported_for_now)
     snprintf(json, sizeof json,
              "{\"uri\": \"sqlite:///s3.db\", \"warehouse\": \"s3://bucket/wh\", "
              "\"s3.secret-access-key\": \"VerySecretKeyValue\"}");
-    CHECK_EQ_INT(open_json(json, i2i_test_tmpdir(), &c, &e), I2I_ERR_UNSUPPORTED);
+    unsetenv("AWS_ACCESS_KEY_ID"); /* the fallback would supply one */
+    CHECK_EQ_INT(open_json(json, i2i_test_tmpdir(), &c, &e), I2I_ERR_AUTH);
     CHECK(strstr(e.msg, "s3://bucket/wh") != NULL);
+    CHECK(strstr(e.msg, "s3.access-key-id") != NULL);
+    CHECK(strstr(e.msg, "VerySecretKeyValue") == NULL);
     /* FileIO secrets in the config are registered for redaction */
     {
         char line[] = "key=VerySecretKeyValue";

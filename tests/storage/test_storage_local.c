@@ -214,13 +214,14 @@ TEST(all_local_location_forms_reach_the_same_file)
     storage_close(s);
 }
 
-TEST(s3_location_is_unsupported_with_a_clear_message)
+TEST(s3_location_without_credentials_and_unknown_schemes_are_clear_errors)
 {
     storage *s = NULL;
     i2i_error e;
-    CHECK_EQ_INT(storage_open_for("s3://bucket/wh", NULL, &s, &e), I2I_ERR_UNSUPPORTED);
+    unsetenv("AWS_ACCESS_KEY_ID"); /* the fallback would supply credentials */
+    CHECK_EQ_INT(storage_open_for("s3://bucket/wh", NULL, &s, &e), I2I_ERR_AUTH);
     CHECK(s == NULL);
-    CHECK(strstr(e.msg, "S3") != NULL && strstr(e.msg, "s3://bucket/wh") != NULL);
+    CHECK(strstr(e.msg, "S3") != NULL && strstr(e.msg, "s3.access-key-id") != NULL);
     CHECK_EQ_INT(storage_open_for("gopher://h/x", NULL, &s, &e), I2I_ERR_UNSUPPORTED);
     CHECK(strstr(e.msg, "gopher") != NULL);
 }
