@@ -412,7 +412,14 @@ static int s3_classify(void *ctx, const http_reply *reply, const char *what, i2i
                  text && text_end ? text + 9 : m);
     else
         snprintf(detail, sizeof detail, "%s", m);
-    if (reply->status == 401 || reply->status == 403)
+    /* S3 answers 400 for a malformed or expired session token and for a credential scoped to
+     * the wrong region: credential problems all the same. */
+    if (reply->status == 401 || reply->status == 403 ||
+        (reply->status == 400 && code && code_end &&
+         (strncmp(code + 6, "InvalidToken<", 13) == 0 ||
+          strncmp(code + 6, "ExpiredToken<", 13) == 0 ||
+          strncmp(code + 6, "TokenRefreshRequired<", 21) == 0 ||
+          strncmp(code + 6, "AuthorizationHeaderMalformed<", 29) == 0)))
         return i2i_error_set(err, I2I_ERR_AUTH,
                              "%s: HTTP %ld %s; check s3.access-key-id, s3.secret-access-key "
                              "(and s3.session-token, s3.region) and the bucket policy",

@@ -5,8 +5,9 @@ keys and prefixes with reserved characters) on a random loopback port, turns aut
 user with an allow-all policy and an access key (moto only checks SigV4 once
 INITIAL_NO_AUTH_ACTION_COUNT requests have been served, and only against keys its IAM knows: the
 default "test"/"test" keys are never checked), creates a bucket with that key, and runs COMMAND
-with I2I_TEST_S3_ENDPOINT, I2I_TEST_S3_KEY_ID, I2I_TEST_S3_SECRET, I2I_TEST_S3_REGION and
-I2I_TEST_S3_BUCKET in its environment. Before running COMMAND it proves that checking is on: a
+with I2I_TEST_S3_ENDPOINT, I2I_TEST_S3_KEY_ID, I2I_TEST_S3_SECRET, I2I_TEST_S3_REGION,
+I2I_TEST_S3_BUCKET and temporary credentials of an assumed role (I2I_TEST_S3_SESSION_KEY_ID,
+_SECRET, _TOKEN) in its environment. Before running COMMAND it proves that checking is on: a
 request signed with a wrong secret must get 403, otherwise no test could fail on a bad signature.
 Exits with COMMAND's status; the server is stopped on every path.
 
@@ -99,6 +100,18 @@ class MotoS3:
         self.region = REGION
         self.s3 = self._client("s3", self.key_id, self.secret)
         self.s3.create_bucket(Bucket=self.bucket)
+        # Temporary credentials with a session token, from an assumed role (moto does not know the
+        # keys get_session_token hands out).
+        iam = self._client("iam", self.key_id, self.secret)
+        allow_all = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+        role = iam.create_role(RoleName="i2i-role", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
+                                                    "Action": "sts:AssumeRole"}]}))["Role"]
+        iam.put_role_policy(RoleName="i2i-role", PolicyName="all", PolicyDocument=allow_all)
+        temp = self._client("sts", self.key_id, self.secret).assume_role(
+            RoleArn=role["Arn"], RoleSessionName="i2i-session")["Credentials"]
+        self.session = (temp["AccessKeyId"], temp["SecretAccessKey"], temp["SessionToken"])
         # Prove that signatures are checked: a wrong secret must be refused.
         import botocore.exceptions
         try:
@@ -114,7 +127,9 @@ class MotoS3:
     def env(self):
         return {"I2I_TEST_S3_ENDPOINT": self.endpoint, "I2I_TEST_S3_KEY_ID": self.key_id,
                 "I2I_TEST_S3_SECRET": self.secret, "I2I_TEST_S3_REGION": self.region,
-                "I2I_TEST_S3_BUCKET": self.bucket}
+                "I2I_TEST_S3_BUCKET": self.bucket, "I2I_TEST_S3_SESSION_KEY_ID": self.session[0],
+                "I2I_TEST_S3_SESSION_SECRET": self.session[1],
+                "I2I_TEST_S3_SESSION_TOKEN": self.session[2]}
 
     def _log_tail(self):
         if not self.log:

@@ -272,6 +272,36 @@ TEST(wrong_secret_is_a_clear_403)
     json_decref(p);
 }
 
+TEST(session_token_is_signed_and_checked)
+{
+    json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s}", "s3.endpoint", env("I2I_TEST_S3_ENDPOINT"),
+                          "s3.access-key-id", env("I2I_TEST_S3_SESSION_KEY_ID"),
+                          "s3.secret-access-key", env("I2I_TEST_S3_SESSION_SECRET"),
+                          "s3.session-token", env("I2I_TEST_S3_SESSION_TOKEN"), "s3.region",
+                          env("I2I_TEST_S3_REGION"));
+    storage *s = open_s3("s3", p);
+    i2i_error err;
+    i2i_buf got = I2I_BUF_INIT;
+    char *a = loc("session", "x.json");
+    REQUIRE(s && a);
+    CHECK_OK(storage_put(s, a, "tok", 3, &err), &err);
+    CHECK_OK(storage_get(s, a, &got, &err), &err);
+    CHECK(got.len == 3 && memcmp(got.data, "tok", 3) == 0);
+    storage_close(s);
+    /* a bad token is refused, and not shown */
+    json_object_set_new(p, "s3.session-token", json_string("BogusSessionToken123"));
+    s = open_s3("s3", p);
+    REQUIRE(s);
+    CHECK_EQ_INT(storage_get(s, a, &got, &err), I2I_ERR_AUTH); /* S3 says 400 InvalidToken */
+    CHECK(strstr(err.msg, "InvalidToken") != NULL);
+    CHECK(strstr(err.msg, "s3.session-token") != NULL);
+    CHECK(strstr(err.msg, "BogusSessionToken123") == NULL);
+    i2i_buf_free(&got);
+    free(a);
+    storage_close(s);
+    json_decref(p);
+}
+
 TEST(config_errors_are_clear)
 {
     storage *s = NULL;
