@@ -17,6 +17,7 @@ calls compare_rows, so a difference is reported the same way whichever reader sa
 import collections
 import json
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -235,6 +236,23 @@ def cli_replicate(cli, emu, db, measurement, catalog_configs, extra, label):
     except ValueError:
         check(False, "%s: the CLI's --json output is not JSON: %r" % (label, out[:500]))
         return None
+
+
+def fresh_warehouse(out):
+    """An empty out/warehouse for one SQLite SQL catalog. Returns (out, catalog): catalog has the
+    CLI's catalog_configs keys (type, uri, warehouse, name) plus sqlite (the file's path), which
+    the judges use to open the same catalog."""
+    out = os.path.abspath(out)
+    shutil.rmtree(out, ignore_errors=True)
+    wh = os.path.join(out, "warehouse")
+    os.makedirs(wh)
+    db = os.path.join(wh, "catalog.db")
+    return out, {"type": "sql", "uri": "sqlite:///" + db, "warehouse": wh, "name": "iceberg", "sqlite": db}
+
+
+def catalog_configs(catalog):
+    """The catalog_configs the CLI is given for a fresh_warehouse catalog."""
+    return {k: catalog[k] for k in ("type", "uri", "warehouse", "name")}
 
 
 def venv_python():

@@ -20,7 +20,6 @@ the table). The same arguments always give the same rows.
 import argparse
 import json
 import os
-import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -40,13 +39,9 @@ def main():
     ap.add_argument("--cli", required=True)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
-    out = os.path.abspath(a.out)
-    shutil.rmtree(out, ignore_errors=True)
-    os.makedirs(out)
-    wh = os.path.join(out, "warehouse")
-    os.makedirs(wh)
-    catalog = {"type": "sql", "uri": "sqlite:///" + os.path.join(wh, "catalog.db"), "warehouse": wh,
-               "name": "iceberg"}
+    out, cat = J.fresh_warehouse(a.out)
+    catalog = J.catalog_configs(cat)
+    wh = cat["warehouse"]
     tables = []
 
     emu = J.Emulator(out)
@@ -124,9 +119,7 @@ def main():
         emu.close()
 
     with open(os.path.join(out, "tables.json"), "w", encoding="utf-8") as fh:
-        json.dump({"catalog": {"name": "iceberg", "sqlite": os.path.join(wh, "catalog.db"), "warehouse": wh,
-                               "uri": catalog["uri"]},
-                   "tables": tables}, fh, ensure_ascii=False, indent=1)
+        json.dump({"catalog": cat, "tables": tables}, fh, ensure_ascii=False, indent=1)
     print("wrote %d tables into %s" % (len(tables), wh))
     J.finish()
 

@@ -22,7 +22,6 @@ import argparse
 import datetime
 import json
 import os
-import shutil
 import struct
 import sys
 
@@ -198,13 +197,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--java", default=None, help="the Iceberg Java judge's wrapper, tests/interop/java/judge")
     a = ap.parse_args()
-    out = os.path.abspath(a.out)
-    shutil.rmtree(out, ignore_errors=True)
-    os.makedirs(out)
-    wh = os.path.join(out, "warehouse")
-    os.makedirs(wh)
-    cat = {"name": "iceberg", "sqlite": os.path.join(wh, "catalog.db"), "warehouse": wh,
-           "uri": "sqlite:///" + os.path.join(wh, "catalog.db")}
+    out, cat = J.fresh_warehouse(a.out)
+    wh = cat["warehouse"]
     catalog = SqlCatalog(cat["name"], uri=cat["uri"], warehouse="file://" + wh)
     lp, exp = os.path.join(out, "rev.lp"), os.path.join(out, "rev.json")
     J.gen_regular(lp, exp, "rev", T0, 5 * 48, 1800 * NS, hosts=3, seed=21)
@@ -225,7 +219,7 @@ def main():
             tbl = catalog.load_table(("default", name))
             before = metadata_doc(tbl)
             J.check(len(before["snapshots"]) == 2, "%s: the producer made 2 snapshots" % label)
-            rep = J.cli_replicate(a.cli, emu, "rev", "rev", {k: cat[k] for k in ("name", "uri")} | {"type": "sql", "warehouse": wh},
+            rep = J.cli_replicate(a.cli, emu, "rev", "rev", J.catalog_configs(cat),
                                   ["--table-name", name, "--backfill-start", "2025-05-03T00:00:00Z",
                                    "--backfill-end", "2025-05-05T00:00:00Z"], label)
             J.check(rep is not None and rep.get("total_written_records") == len(days[2]) + len(days[3]),
