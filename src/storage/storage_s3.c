@@ -116,6 +116,11 @@ static int parse_endpoint(s3_state *s, const char *endpoint, i2i_error *err)
     s->base_path = i2i_strdup(slash ? slash : "");
     if (!s->scheme || !s->host || !s->base_path) return i2i_error_nomem(err, "opening S3 storage");
     for (char *c = s->scheme; *c; c++) *c = (char)tolower((unsigned char)*c);
+    /* The signed Host must be what libcurl sends, and it leaves a scheme's default port out. */
+    n = strlen(s->host);
+    if ((strcmp(s->scheme, "https") == 0 && n > 4 && strcmp(s->host + n - 4, ":443") == 0) ||
+        (strcmp(s->scheme, "http") == 0 && n > 3 && strcmp(s->host + n - 3, ":80") == 0))
+        *strrchr(s->host, ':') = '\0';
     n = strlen(s->base_path);
     while (n > 0 && s->base_path[n - 1] == '/') s->base_path[--n] = '\0';
     return I2I_OK;
@@ -357,7 +362,10 @@ static int s3_perform(s3_state *s, const s3_call *c, long *status, http_stats *s
     req.method = c->method;
     req.url = TXT(url);
     req.headers = hdrs;
-    req.body = c->body ? c->body : (strcmp(c->method, "PUT") == 0 || strcmp(c->method, "POST") == 0 ? "" : NULL);
+    /* A PUT or POST without a body still goes out as one with an empty body. */
+    req.body = c->body ? c->body
+                       : (strcmp(c->method, "PUT") == 0 || strcmp(c->method, "POST") == 0 ? ""
+                                                                                            : NULL);
     req.body_len = c->body ? c->body_len : 0;
     req.sink = c->sink;
     req.what = c->what;
