@@ -96,6 +96,7 @@ static const struct {
 } backends[] = {
     {"sql", catalog_sql_open},
     {"hadoop", catalog_hadoop_open},
+    {"rest", catalog_rest_open},
 };
 
 static backend_open_fn find_backend(const char *type)
@@ -164,7 +165,7 @@ int catalog_open(const json_t *configs, const char *base_dir, catalog **out, i2i
     } else {
         cat_ctx_free(ctx);
         rc = i2i_error_set(err, I2I_ERR_UNSUPPORTED,
-                           "catalog '%s': type '%s' is not supported (supported: sql, hadoop)",
+                           "catalog '%s': type '%s' is not supported (supported: sql, hadoop, rest)",
                            name, type);
     }
     ctx = NULL; /* owned by the back-end from here, also on failure */

@@ -69,6 +69,8 @@ int catalog_sql_open(cat_ctx *ctx, const json_t *configs, const char *base_dir,
                      const catalog_ops **ops, void **state, i2i_error *err);
 int catalog_hadoop_open(cat_ctx *ctx, const json_t *configs, const char *base_dir,
                         const catalog_ops **ops, void **state, i2i_error *err);
+int catalog_rest_open(cat_ctx *ctx, const json_t *configs, const char *base_dir,
+                      const catalog_ops **ops, void **state, i2i_error *err);
 
 /* Lexically resolve a plain path against base_dir (NULL = cwd): "." and ".." segments and
  * doubled slashes are removed. malloc'd. */
