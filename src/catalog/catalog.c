@@ -57,10 +57,21 @@ static int normalize_warehouse(const char *wh, const char *base_dir, char **out,
     return *out ? I2I_OK : i2i_error_nomem(err, "copying the warehouse");
 }
 
+/* The catalog type a uri's scheme implies (PyIceberg's inference), or NULL. */
+static const char *type_of_uri(const char *uri)
+{
+    if (!uri) return NULL;
+    if (strncasecmp(uri, "http://", 7) == 0 || strncasecmp(uri, "https://", 8) == 0) return "rest";
+    if (strncasecmp(uri, "sqlite", 6) == 0 || strncasecmp(uri, "postgresql", 10) == 0) return "sql";
+    if (strncasecmp(uri, "thrift", 6) == 0) return "hive";
+    return NULL;
+}
+
 static int infer_type(const json_t *configs, char *type, size_t cap, i2i_error *err)
 {
     const char *t = cfg_str(configs, "type");
     const char *uri = cfg_str(configs, "uri");
+    const char *implied = type_of_uri(uri);
     size_t i;
     if (json_object_get(configs, "type") && !t)
         return i2i_error_set(err, I2I_ERR_INVALID, "catalog_configs: \"type\" must be a string");
@@ -68,22 +79,70 @@ static int infer_type(const json_t *configs, char *type, size_t cap, i2i_error *
         if (!uri)
             return i2i_error_set(err, I2I_ERR_INVALID,
                                  "catalog_configs: neither \"type\" nor \"uri\" given (use "
-                                 "\"type\": \"sql\" with a sqlite/postgresql uri, or \"type\": "
-                                 "\"hadoop\" with a warehouse)");
-        if (strncasecmp(uri, "http", 4) == 0)
-            t = "rest";
-        else if (strncasecmp(uri, "sqlite", 6) == 0 || strncasecmp(uri, "postgresql", 10) == 0)
-            t = "sql";
-        else if (strncasecmp(uri, "thrift", 6) == 0)
-            t = "hive";
-        else
+                                 "\"type\": \"sql\" with a sqlite/postgresql uri, \"type\": "
+                                 "\"rest\" with an http(s) uri, or \"type\": \"hadoop\" with a "
+                                 "warehouse)");
+        if (!implied)
             return i2i_error_set(err, I2I_ERR_INVALID,
                                  "catalog_configs: cannot infer the catalog type from the uri "
                                  "scheme; set \"type\"");
+        t = implied;
     }
     for (i = 0; t[i] && i + 1 < cap; i++) type[i] = (char)tolower((unsigned char)t[i]);
     type[i] = '\0';
+    /* A type the uri contradicts is a mistake to name, not to guess around. */
+    if (implied && strcmp(type, implied) != 0 &&
+        (strcmp(type, "sql") == 0 || strcmp(type, "rest") == 0 || strcmp(type, "hive") == 0)) {
+        if (strcmp(implied, "rest") == 0)
+            return i2i_error_set(err, I2I_ERR_INVALID,
+                                 "catalog_configs: \"type\": \"%s\" contradicts the http(s) uri "
+                                 "(a REST catalog); write \"type\": \"rest\" (or leave \"type\" "
+                                 "out), or give a %s uri",
+                                 type,
+                                 strcmp(type, "sql") == 0 ? "sqlite:///... or postgresql://..."
+                                                          : "thrift://...");
+        return i2i_error_set(err, I2I_ERR_INVALID,
+                             "catalog_configs: \"type\": \"%s\" contradicts the uri's scheme (a "
+                             "%s catalog); write \"type\": \"%s\" (or leave \"type\" out), or "
+                             "give %s",
+                             type, implied, implied,
+                             strcmp(type, "rest") == 0 ? "the REST server's http(s) uri"
+                                                       : "a matching uri");
+    }
     return I2I_OK;
+}
+
+/* Keys a type reads besides type/uri/warehouse/name and the FileIO keys (s3.*, client.*). */
+static const char *const KEYS_SQL[] = {"init_catalog_tables", NULL};
+static const char *const KEYS_HADOOP[] = {NULL};
+static const char *const KEYS_REST[] = {"token", "credential", "oauth2-server-uri", "scope",
+                                        "prefix", "rest.request-timeout-ms",
+                                        "rest.sigv4-enabled", NULL};
+
+/* Unknown keys are warned about (by name, never by value: it may be a secret). */
+static void warn_unknown_keys(const json_t *configs, const char *type, const char *name)
+{
+    const char *const *known = strcmp(type, "sql") == 0      ? KEYS_SQL
+                               : strcmp(type, "hadoop") == 0 ? KEYS_HADOOP
+                               : strcmp(type, "rest") == 0   ? KEYS_REST
+                                                             : NULL;
+    const char *key;
+    json_t *v;
+    if (!known) return;
+    json_object_foreach((json_t *)configs, key, v)
+    {
+        size_t i;
+        int ok = strcmp(key, "type") == 0 || strcmp(key, "uri") == 0 ||
+                 strcmp(key, "warehouse") == 0 || strcmp(key, "name") == 0 ||
+                 strncmp(key, "s3.", 3) == 0 || strncmp(key, "client.", 7) == 0;
+        for (i = 0; !ok && known[i]; i++) ok = strcmp(key, known[i]) == 0;
+        (void)v;
+        if (strcmp(type, "hadoop") == 0 && strcmp(key, "uri") == 0) ok = 0;
+        if (!ok)
+            I2I_WARN("catalog '%s': catalog_configs key \"%s\" is not used by a %s catalog and is "
+                     "ignored",
+                     name, key, type);
+    }
 }
 
 /* Catalog type -> back-end. Adding one (rest) is one row and an open function. */
@@ -128,6 +187,7 @@ int catalog_open(const json_t *configs, const char *base_dir, catalog **out, i2i
         return i2i_error_set(err, I2I_ERR_INVALID,
                              "catalog_configs: \"name\" must be a non-empty string");
     if (!name) name = "iceberg";
+    warn_unknown_keys(configs, type, name);
     wh = cfg_str(configs, "warehouse");
     if (json_object_get(configs, "warehouse") && (!wh || !*wh))
         return i2i_error_set(err, I2I_ERR_INVALID,

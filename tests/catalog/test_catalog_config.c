@@ -240,3 +240,47 @@ TEST(sqlite_errors_name_the_database_file)
     CHECK(strstr(e.msg, dir) != NULL);
     CHECK(strstr(e.msg, "catalog 'iceberg'") != NULL);
 }
+
+TEST(a_type_the_uri_contradicts_says_what_to_write)
+{
+    catalog *c = NULL;
+    i2i_error e;
+    CHECK_EQ_INT(open_json("{\"type\": \"sql\", \"uri\": \"http://nessie:9000\"}", NULL, &c, &e),
+                 I2I_ERR_INVALID);
+    CHECK(strstr(e.msg, "\"type\": \"rest\"") != NULL);
+    CHECK(strstr(e.msg, "sqlite:///") != NULL);
+    CHECK_EQ_INT(open_json("{\"type\": \"rest\", \"uri\": \"sqlite:///x.db\"}", NULL, &c, &e),
+                 I2I_ERR_INVALID);
+    CHECK(strstr(e.msg, "\"type\": \"sql\"") != NULL);
+    CHECK(c == NULL);
+}
+
+static char warned[4096];
+static void record_warning(void *ctx, i2i_log_level level, const char *line)
+{
+    (void)ctx;
+    if (level == I2I_LOG_WARN && strlen(warned) + strlen(line) + 2 < sizeof warned) {
+        strcat(warned, line);
+        strcat(warned, "\n");
+    }
+}
+
+TEST(unknown_keys_are_warned_about_by_name_not_value)
+{
+    catalog *c = NULL;
+    i2i_error e;
+    char json[2048];
+    warned[0] = '\0';
+    i2i_log_set_sink(record_warning, NULL);
+    snprintf(json, sizeof json,
+             "{\"uri\": \"sqlite:////%s/warn.db\", \"warehous\": \"/tmp/typo\", "
+             "\"tokn\": \"s3cr3t-value-1\", \"s3.region\": \"us-east-1\"}",
+             i2i_test_tmpdir() + 1);
+    CHECK_OK(open_json(json, NULL, &c, &e), &e);
+    catalog_close(c);
+    i2i_log_set_sink(NULL, NULL);
+    CHECK(strstr(warned, "\"warehous\"") != NULL);
+    CHECK(strstr(warned, "\"tokn\"") != NULL);
+    CHECK(strstr(warned, "s3.region") == NULL);
+    CHECK(strstr(warned, "s3cr3t-value-1") == NULL);
+}
