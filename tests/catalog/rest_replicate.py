@@ -9,7 +9,8 @@ Proves: a catalog given only a uri (no "type") is a REST catalog; the create req
 commit's requirements/updates are applied by the server into metadata PyIceberg accepts; commits
 that meet an injected 409 (CommitFailedException: reload, re-apply on the new head) and a 500
 after the server applied them (state unknown: reload, find our snapshot, do not commit again)
-lose nothing and duplicate nothing: every value is compared and the snapshots form one chain with
+lose nothing and duplicate nothing (the third run also adds a column: add-schema and
+set-current-schema applied by the server): every value is compared and the snapshots form one chain with
 exactly one snapshot per applied commit; a wrong token fails with HTTP 401 and is not printed."""
 import argparse
 import json
@@ -44,8 +45,10 @@ def main():
         catalog = {"uri": rest.uri, "token": TOKEN, "warehouse": rest.warehouse}
         batches = [("a", 21), ("b", 22), ("c", 23)]
         for i, (n, seed) in enumerate(batches):
+            # the third batch brings a new field: add-schema + set-current-schema through REST
             J.gen_regular(f(n + ".lp"), f(n + ".json"), "cpu", T_2025_01_30 + i * 3 * 48 * STEP,
-                          3 * 48, STEP, hosts=3, seed=seed)
+                          3 * 48, STEP, hosts=3, seed=seed,
+                          extra_field="new field.x" if n == "c" else None)
         emu = J.Emulator(tmp)
         try:
             emu.write_lp("restdb", f("a.lp"))
@@ -68,12 +71,15 @@ def main():
 
             emu.write_lp("restdb", f("c.lp"))
             rest.inject("500-after", "409", "500-after")
-            rep = J.cli_replicate(a.cli, emu, "restdb", "cpu", catalog, [], "rest run with 500/409/500")
+            rep = J.cli_replicate(a.cli, emu, "restdb", "cpu", catalog, ["--auto-update-schema"],
+                                  "rest run with 500/409/500")
             J.check(rep is not None and rep.get("total_written_records", 0) > 0,
                     "third run appended through 500-after, 409, 500-after (%s)"
                     % (rep and rep.get("total_written_records")))
             st = rest.stats()
             J.check(not st["pending"], "every injected fault was met (%s)" % st["pending"])
+            J.check(rep is not None and rep.get("columns_added", 0) >= 1,
+                    "third run added the new column (%s)" % (rep and rep.get("columns_added")))
 
             # a wrong token: HTTP 401 with the server's message, never the token itself
             bad = dict(catalog, token="Wr0ngToken-e2e-77")
@@ -105,6 +111,8 @@ def main():
                        J.want_rows(rows, names, "us"))
         snaps = tbl.inspect.snapshots().to_pylist()
         chain = all(snaps[i]["parent_id"] == snaps[i - 1]["snapshot_id"] for i in range(1, len(snaps)))
+        J.check("new field.x" in names and len(tbl.metadata.schemas) >= 2,
+                "the table's schema grew through the server (%d schemas)" % len(tbl.metadata.schemas))
         J.check(len(snaps) >= 3 and chain, "the runs' %d snapshots form one chain" % len(snaps))
         st = rest.stats()
         # commits_applied counts metadata changes the server made; every applied one added a
