@@ -665,8 +665,9 @@ int catalog_rest_open(cat_ctx *ctx, const json_t *configs, const char *base_dir,
     if (timeout) {
         char *end;
         long v = strtol(timeout, &end, 10);
+        int bad = *end != '\0' || v <= 0;
         free(timeout);
-        if (*end || v <= 0) {
+        if (bad) {
             rc = i2i_error_set(err, I2I_ERR_INVALID,
                                "catalog '%s': \"rest.request-timeout-ms\" must be a positive "
                                "integer",

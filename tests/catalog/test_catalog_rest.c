@@ -277,3 +277,30 @@ TEST(oauth2_tokens_are_refreshed_before_they_expire)
     catalog_table_clear(&out);
     catalog_close(c);
 }
+
+TEST(a_commit_reply_that_times_out_is_unknown_and_may_have_landed)
+{
+    i2i_error e;
+    json_t *cfg = configs();
+    catalog *c = NULL;
+    catalog_table t = {0}, out = {0}, l = {0};
+    int64_t t0;
+    REQUIRE(cfg != NULL);
+    json_object_set_new(cfg, "rest.request-timeout-ms", json_string("1500"));
+    REQUIRE_OK(catalog_open(cfg, NULL, &c, &e), &e);
+    json_decref(cfg);
+    REQUIRE_OK(catalog_ensure_namespace(c, "slow", &e), &e);
+    REQUIRE_OK(create(c, "slow", "t", &t, &e), &e);
+    inject("timeout-after");
+    t0 = i2i_monotonic_ns();
+    CHECK_EQ_INT(set_prop(c, "slow", "t", &t, uuid_of(&t), "a", "late", &out, &e),
+                 I2I_ERR_UNKNOWN);
+    CHECK(strstr(e.msg, "may or may not have been applied") != NULL);
+    CHECK(i2i_monotonic_ns() - t0 < 10 * 1000000000LL); /* not retried: one timeout */
+    REQUIRE_OK(catalog_load_table(c, "slow", "t", &l, &e), &e);
+    CHECK_EQ_STR(prop_of(&l, "a"), "late"); /* it did land */
+    catalog_table_clear(&t);
+    catalog_table_clear(&out);
+    catalog_table_clear(&l);
+    catalog_close(c);
+}
