@@ -7,7 +7,10 @@
  *            (the plugin's) unless a "name" key says otherwise;
  *   hadoop - filesystem tables: <warehouse>/<ns>/<table>/metadata/vN.metadata.json +
  *            version-hint.text;
- *   rest   - later (the seam is catalog_commit_request's updates/requirements).
+ *   rest   - an Iceberg REST catalog (catalog_rest.c): the server writes metadata files; a create
+ *            sends schema/spec/order/properties/location, a commit the request's
+ *            requirements/updates; 409 -> CONFLICT, 5xx/timeout on a commit -> UNKNOWN; auth by
+ *            static token or OAuth2 client credentials (SigV4 not supported yet).
  *
  * The catalog writes the new metadata file itself (names differ per back-end: NNNNN-uuid for sql
  * and rest, vN for hadoop) and swaps the pointer with compare-and-swap semantics:
@@ -23,7 +26,7 @@
  * UNKNOWN it is kept (it may yet become current).
  *
  * Behaviour notes (implementation in catalog.c (dispatch), catalog_util.c, catalog_metadata.c,
- * catalog_sql.c, catalog_hadoop.c):
+ * catalog_sql.c, catalog_hadoop.c, catalog_rest.c):
  *   - "warehouse" is normalised: a plain path resolves against base_dir and becomes file:///abs,
  *     so table locations are fully qualified as Iceberg requires; other schemes are kept.
  *   - sql: new metadata goes to properties["write.metadata.path"] when set, else
