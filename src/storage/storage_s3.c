@@ -748,43 +748,38 @@ static void free_entries(list_entry *e, size_t n)
     free(e);
 }
 
-static int s3_list(void *state, const char *prefix, json_t *out, i2i_error *err)
+/* One listing, two shapes: the names directly under prefix (one level, as storage_list), or
+ * every object below it with its size and time (storage_list_tree). */
+static int list_into(void *state, const char *prefix, int tree, json_t *out, i2i_error *err)
 {
     list_entry *e;
     size_t n, i, kpl;
     char *kp;
     int rc = I2I_OK;
-    I2I_TRY(list_objects(state, prefix, 1, &e, &n, &kp, err));
+    I2I_TRY(list_objects(state, prefix, !tree, &e, &n, &kp, err));
     kpl = strlen(kp);
     for (i = 0; i < n && rc == I2I_OK; i++) {
         const char *name = e[i].key + kpl;
-        if (!*name || strchr(name, '/')) continue;
-        if (json_array_append_new(out, json_string(name)) != 0)
-            rc = i2i_error_nomem(err, "listing S3");
+        json_t *o;
+        if (!*name || (!tree && strchr(name, '/'))) continue;
+        o = tree ? json_pack("{s:s, s:I, s:I}", "path", name, "size", (json_int_t)e[i].size, "mtime_ms",
+                             (json_int_t)e[i].mtime_ms)
+                 : json_string(name);
+        if (!o || json_array_append_new(out, o) != 0) rc = i2i_error_nomem(err, "listing S3");
     }
     free(kp);
     free_entries(e, n);
     return rc;
 }
 
+static int s3_list(void *state, const char *prefix, json_t *out, i2i_error *err)
+{
+    return list_into(state, prefix, 0, out, err);
+}
+
 static int s3_list_tree(void *state, const char *prefix, json_t *out, i2i_error *err)
 {
-    list_entry *e;
-    size_t n, i, kpl;
-    char *kp;
-    int rc = I2I_OK;
-    I2I_TRY(list_objects(state, prefix, 0, &e, &n, &kp, err));
-    kpl = strlen(kp);
-    for (i = 0; i < n && rc == I2I_OK; i++) {
-        json_t *o;
-        if (!e[i].key[kpl]) continue;
-        o = json_pack("{s:s, s:I, s:I}", "path", e[i].key + kpl, "size", (json_int_t)e[i].size,
-                      "mtime_ms", (json_int_t)e[i].mtime_ms);
-        if (!o || json_array_append_new(out, o) != 0) rc = i2i_error_nomem(err, "listing S3");
-    }
-    free(kp);
-    free_entries(e, n);
-    return rc;
+    return list_into(state, prefix, 1, out, err);
 }
 
 /* ---------------------------------------------------------------- streaming writer */
