@@ -25,7 +25,6 @@ import judgelib as J  # noqa: E402
 
 J.require_pyiceberg()
 import pyarrow as pa  # noqa: E402
-import pyarrow.compute as pc  # noqa: E402
 from pyiceberg.catalog.sql import SqlCatalog  # noqa: E402
 from pyiceberg.expressions import And, GreaterThanOrEqual, LessThan  # noqa: E402
 from pyiceberg.types import (BooleanType, DoubleType, LongType, StringType, TimestampNanoType,  # noqa: E402
