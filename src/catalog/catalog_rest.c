@@ -201,10 +201,10 @@ static int fetch_token(rest_state *s, i2i_error *err)
     int rc;
 
     if (i2i_buf_append_str(&form, "grant_type=client_credentials&client_id=") != I2I_OK ||
-        http_escape(&form, s->client_id) != I2I_OK ||
+        http_escape(&form, s->client_id, 0) != I2I_OK ||
         i2i_buf_append_str(&form, "&client_secret=") != I2I_OK ||
-        http_escape(&form, s->client_secret) != I2I_OK ||
-        i2i_buf_append_str(&form, "&scope=") != I2I_OK || http_escape(&form, s->scope) != I2I_OK) {
+        http_escape(&form, s->client_secret, 0) != I2I_OK ||
+        i2i_buf_append_str(&form, "&scope=") != I2I_OK || http_escape(&form, s->scope, 0) != I2I_OK) {
         rc = i2i_error_nomem(err, "OAuth2 token request");
         goto done;
     }
@@ -272,7 +272,7 @@ static char *ns_url(rest_state *s, const char *ns, int tables, const char *table
             char *level;
             dot = strchr(p, '.');
             level = i2i_strndup(p, dot ? (size_t)(dot - p) : strlen(p));
-            ok = level && http_escape(&u, level) == I2I_OK;
+            ok = level && http_escape(&u, level, 0) == I2I_OK;
             free(level);
             if (!ok || !dot) break;
             ok = i2i_buf_append_str(&u, "%1F") == I2I_OK;
@@ -280,7 +280,7 @@ static char *ns_url(rest_state *s, const char *ns, int tables, const char *table
         }
     }
     if (ok && tables) ok = i2i_buf_append_str(&u, "/tables") == I2I_OK;
-    if (ok && table) ok = i2i_buf_append_str(&u, "/") == I2I_OK && http_escape(&u, table) == I2I_OK;
+    if (ok && table) ok = i2i_buf_append_str(&u, "/") == I2I_OK && http_escape(&u, table, 0) == I2I_OK;
     if (!ok || !i2i_buf_cstr(&u)) {
         i2i_buf_free(&u);
         return NULL;
@@ -543,7 +543,7 @@ static int load_config(rest_state *s, const json_t *configs, i2i_error *err)
     json_t *j = NULL, *ov, *df;
     int rc;
     if (i2i_buf_printf(&u, "%s/v1/config", s->base) != I2I_OK ||
-        (wh && (i2i_buf_append_str(&u, "?warehouse=") != I2I_OK || http_escape(&u, wh) != I2I_OK)) ||
+        (wh && (i2i_buf_append_str(&u, "?warehouse=") != I2I_OK || http_escape(&u, wh, 0) != I2I_OK)) ||
         !i2i_buf_cstr(&u)) {
         i2i_buf_free(&u);
         return i2i_error_nomem(err, "REST config");
@@ -558,7 +558,7 @@ static int load_config(rest_state *s, const json_t *configs, i2i_error *err)
     if (!prefix) prefix = json_string_value(json_object_get(df, "prefix"));
     if (prefix && *prefix) {
         i2i_buf p = I2I_BUF_INIT;
-        if (i2i_buf_append_str(&p, "/") != I2I_OK || http_escape(&p, prefix) != I2I_OK ||
+        if (i2i_buf_append_str(&p, "/") != I2I_OK || http_escape(&p, prefix, 0) != I2I_OK ||
             !i2i_buf_cstr(&p)) {
             i2i_buf_free(&p);
             json_decref(j);

@@ -139,7 +139,9 @@ void http_collect_sink(http_collect *c, i2i_buf *out, size_t max, http_sink *sin
  * x-amz-security-token...) replaced by "***". */
 int http_redact_url(const char *url, i2i_buf *out);
 
-/* Append s percent-encoded for a query parameter value (RFC 3986: unreserved bytes kept). */
-int http_escape(i2i_buf *out, const char *s);
+/* Append s percent-encoded (RFC 3986: the unreserved bytes A-Z a-z 0-9 - . _ ~ kept, '/' kept
+ * when keep_slash, everything else %XX in upper-case hex): query values, path segments, and the
+ * canonical URIs SigV4 signs. */
+int http_escape(i2i_buf *out, const char *s, int keep_slash);
 
 #endif /* I2I_HTTP_H */

@@ -120,13 +120,13 @@ int http_redact_url(const char *url, i2i_buf *out)
     return i2i_buf_append_str(out, p);
 }
 
-int http_escape(i2i_buf *out, const char *s)
+int http_escape(i2i_buf *out, const char *s, int keep_slash)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
         if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-            ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+            ch == '-' || ch == '.' || ch == '_' || ch == '~' || (keep_slash && ch == '/')) {
             I2I_TRY(i2i_buf_put_u8(out, ch));
         } else {
             char e[3] = {'%', hex[ch >> 4], hex[ch & 15]};

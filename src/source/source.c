@@ -331,8 +331,8 @@ int source_write_lp(source *s, const char *lp, size_t n, const char *precision, 
     int rc;
     if (!s || (!lp && n)) return i2i_error_set(err, I2I_ERR_INVALID, "source_write_lp: NULL argument");
     if (i2i_buf_printf(&url, "%s/api/v3/write_lp?db=", s->base) != I2I_OK ||
-        http_escape(&url, s->database) != I2I_OK || i2i_buf_append_str(&url, "&precision=") != I2I_OK ||
-        http_escape(&url, precision ? precision : "auto") != I2I_OK || !i2i_buf_cstr(&url)) {
+        http_escape(&url, s->database, 0) != I2I_OK || i2i_buf_append_str(&url, "&precision=") != I2I_OK ||
+        http_escape(&url, precision ? precision : "auto", 0) != I2I_OK || !i2i_buf_cstr(&url)) {
         i2i_buf_free(&url);
         return i2i_error_nomem(err, "building a write request");
     }

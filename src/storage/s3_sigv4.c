@@ -2,6 +2,8 @@
  * with a 64-byte block. Only what signing needs: no streaming-chunked payloads. */
 #include "s3_sigv4.h"
 
+#include "../http/http.h"
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,25 +134,6 @@ void s3_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg
 
 /* ---------------------------------------------------------------- SigV4 */
 
-int s3_uri_encode(i2i_buf *out, const char *s, size_t n, int keep_slash)
-{
-    static const char hexd[] = "0123456789ABCDEF";
-    size_t i;
-    for (i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        int rc;
-        if (isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~' ||
-            (keep_slash && ch == '/')) {
-            rc = i2i_buf_put_u8(out, ch);
-        } else {
-            char e[3] = {'%', hexd[ch >> 4], hexd[ch & 15]};
-            rc = i2i_buf_append(out, e, 3);
-        }
-        if (rc != I2I_OK) return rc;
-    }
-    return I2I_OK;
-}
-
 void s3_amz_date(int64_t unix_seconds, char out[17])
 {
     time_t t = (time_t)unix_seconds;
@@ -185,7 +168,7 @@ static void free_pairs(enc_pair *p, size_t n)
 static char *encoded(const char *s)
 {
     i2i_buf b = I2I_BUF_INIT;
-    if (s3_uri_encode(&b, s, strlen(s), 0) != I2I_OK || !i2i_buf_cstr(&b)) {
+    if (http_escape(&b, s, 0) != I2I_OK || !i2i_buf_cstr(&b)) {
         i2i_buf_free(&b);
         return NULL;
     }

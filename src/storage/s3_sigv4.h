@@ -59,10 +59,6 @@ typedef struct s3_sig_request {
 int s3_sigv4_authorization(const s3_sig_request *r, i2i_buf *out, i2i_buf *canonical,
                            i2i_error *err);
 
-/* Append s URI-encoded as SigV4 wants it: unreserved bytes (A-Z a-z 0-9 - . _ ~) kept, '/' kept
- * when keep_slash, everything else %XX with upper-case hex. */
-int s3_uri_encode(i2i_buf *out, const char *s, size_t n, int keep_slash);
-
 /* "YYYYMMDDTHHMMSSZ" for a Unix time in seconds (UTC). */
 void s3_amz_date(int64_t unix_seconds, char out[17]);
 

@@ -295,7 +295,7 @@ static int s3_perform(s3_state *s, const s3_call *c, long *status, http_stats *s
     if (s->path_style) {
         if (i2i_buf_append_str(&host, s->host) != I2I_OK ||
             i2i_buf_printf(&path, "%s/", s->base_path) != I2I_OK ||
-            s3_uri_encode(&path, c->bucket, strlen(c->bucket), 0) != I2I_OK)
+            http_escape(&path, c->bucket, 0) != I2I_OK)
             goto nomem;
         if (*c->key || !c->nquery) {
             if (i2i_buf_put_u8(&path, '/') != I2I_OK) goto nomem;
@@ -305,15 +305,15 @@ static int s3_perform(s3_state *s, const s3_call *c, long *status, http_stats *s
             i2i_buf_printf(&path, "%s/", s->base_path) != I2I_OK)
             goto nomem;
     }
-    if (s3_uri_encode(&path, c->key, strlen(c->key), 1) != I2I_OK || !i2i_buf_cstr(&host) ||
+    if (http_escape(&path, c->key, 1) != I2I_OK || !i2i_buf_cstr(&host) ||
         !i2i_buf_cstr(&path))
         goto nomem;
     if (i2i_buf_printf(&url, "%s://%s%s", s->scheme, TXT(host), TXT(path)) != I2I_OK) goto nomem;
     for (i = 0; i < c->nquery; i++) {
         if (i2i_buf_put_u8(&url, i ? '&' : '?') != I2I_OK ||
-            s3_uri_encode(&url, c->query[i].name, strlen(c->query[i].name), 0) != I2I_OK ||
+            http_escape(&url, c->query[i].name, 0) != I2I_OK ||
             i2i_buf_put_u8(&url, '=') != I2I_OK ||
-            s3_uri_encode(&url, c->query[i].value, strlen(c->query[i].value), 0) != I2I_OK)
+            http_escape(&url, c->query[i].value, 0) != I2I_OK)
             goto nomem;
     }
     if (!i2i_buf_cstr(&url)) goto nomem;

@@ -385,7 +385,7 @@ TEST(urls_are_redacted_and_values_escaped)
     CHECK_EQ_INT(http_redact_url("http://h/p?x=1", &b), 0);
     CHECK_EQ_STR(i2i_buf_cstr(&b), "http://h/p?x=1");
     i2i_buf_reset(&b);
-    CHECK_EQ_INT(http_escape(&b, "a b/ü&="), 0);
+    CHECK_EQ_INT(http_escape(&b, "a b/ü&=", 0), 0);
     CHECK_EQ_STR(i2i_buf_cstr(&b), "a%20b%2F%C3%BC%26%3D");
     i2i_buf_free(&b);
 }

@@ -6,6 +6,7 @@
 #include "test.h"
 
 #include "../../src/storage/s3_sigv4.h"
+#include "../../src/http/http.h"
 
 static const char *AKID = "AKIAIOSFODNN7EXAMPLE";
 static const char *SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -101,7 +102,7 @@ TEST(aws_example_put_object)
     CHECK_EQ_STR(hex, payload);
     /* The key "test$file.text": '$' is percent-encoded in the path. */
     REQUIRE(i2i_buf_append_str(&path, "/") == I2I_OK);
-    REQUIRE(s3_uri_encode(&path, "test$file.text", 14, 1) == I2I_OK);
+    REQUIRE(http_escape(&path, "test$file.text", 1) == I2I_OK);
     CHECK_EQ_STR(i2i_buf_cstr(&path), "/test%24file.text");
     a = sign("PUT", i2i_buf_cstr(&path), NULL, 0, h, 5, payload);
     CHECK(a && strstr(a, "SignedHeaders=date;host;x-amz-content-sha256;x-amz-date;"
