@@ -11,7 +11,7 @@ typedef struct cli_option {
     const char *name;    /* without leading dashes */
     const char *key;     /* JSON key (plugin name) */
     opt_kind kind;
-    const char *subcmds; /* which subcommands accept it: "r" replicate, "i" inspect */
+    const char *subcmds; /* which subcommands accept it: "r" replicate, "i" inspect, "s" serve */
     const char *arg;     /* placeholder shown in help */
     const char *help;
 } cli_option;
@@ -36,6 +36,8 @@ static const cli_option options[] = {
     {"format-version", "format_version", OPT_INT, "r", "2|3", "Iceberg format version of new tables (default 2; 3 keeps nanoseconds)."},
     {"partition-by", "partition_by", OPT_STRING, "r", "day|hour|month|year|none", "Partitioning of new tables (default day)."},
     {"tls-insecure", "tls_insecure", OPT_FLAG, "r", NULL, "Do not verify the InfluxDB server's TLS certificate."},
+    {"config", "config", OPT_STRING, "s", "FILE", "Service configuration (TOML: [server], [influxdb], [jobs.<name>]; see docs/service.md). Required."},
+    {"check-config", "check_config", OPT_FLAG, "s", NULL, "Only load and check the configuration, then exit (0 = it would start)."},
     {"log-level", "log_level", OPT_STRING, "ri", "debug|info|warn|error", "Log verbosity (default info)."},
     {"no-progress", "no_progress", OPT_FLAG, "r", NULL, "No progress bar even on a terminal."},
     {"json", "json_output", OPT_FLAG, "r", NULL, "Print the result as JSON."},
@@ -125,22 +127,6 @@ int cli_parse_args(int argc, char **argv, const char *sub, json_t **out, int *he
     return CLI_EXIT_OK;
 }
 
-int cli_read_token_file(const char *path, char **out, i2i_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    char line[4096];
-    size_t n;
-    *out = NULL;
-    if (!f) return i2i_error_set(err, I2I_ERR_IO, "cannot read token file '%s'", path);
-    if (!fgets(line, sizeof line, f)) line[0] = '\0';
-    fclose(f);
-    n = strlen(line);
-    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ')) line[--n] = '\0';
-    if (!n) return i2i_error_set(err, I2I_ERR_INVALID, "token file '%s' is empty", path);
-    *out = i2i_strdup(line);
-    return *out ? I2I_OK : i2i_error_nomem(err, "reading the token");
-}
-
 void cli_print_usage(const char *sub)
 {
     size_t i;
@@ -149,6 +135,7 @@ void cli_print_usage(const char *sub)
                "Usage:\n"
                "  influx2iceberg replicate --measurement NAME [options]   copy a time range, exactly once\n"
                "  influx2iceberg inspect [--table-name NAME] [options]    show a table's snapshots, windows, files\n"
+               "  influx2iceberg serve --config FILE                      scheduled jobs + the HTTP replicate API\n"
                "  influx2iceberg version\n\n"
                "Run 'influx2iceberg <command> --help' for the options of a command.\n\n"
                "Exit codes: 0 success, 1 error (the message says what and where), 2 usage error.\n");

@@ -20,8 +20,6 @@
  * CLI_EXIT_USAGE with a message in err. *help is set when --help was given. */
 int cli_parse_args(int argc, char **argv, const char *subcommand, json_t **args, int *help,
                    i2i_error *err);
-/* Read a token file: the first line, trimmed; errors name the file. */
-int cli_read_token_file(const char *path, char **out, i2i_error *err);
 
 void cli_print_usage(const char *subcommand);
 

@@ -6,6 +6,7 @@
 #include "../iceberg/iceberg.h"
 #include "../replicate/ranges.h"
 #include "../replicate/replicate.h"
+#include "../service/service.h"
 #include "cli.h"
 #include "progress.h"
 #include "version.h"
@@ -36,8 +37,7 @@ static int apply_token_file(json_t *args, i2i_error *err)
     const char *path = json_string_value(json_object_get(args, "token_file"));
     char *tok;
     if (!path) return I2I_OK;
-    I2I_TRY(cli_read_token_file(path, &tok, err));
-    i2i_log_add_secret(tok);
+    I2I_TRY(i2i_read_secret_file(path, "token file", &tok, err));
     json_object_set_new(args, "token", json_string(tok));
     free(tok);
     return I2I_OK;
@@ -251,6 +251,32 @@ out:
     return rc;
 }
 
+static int cmd_serve(json_t *args)
+{
+    const char *path = json_string_value(json_object_get(args, "config"));
+    i2i_error err;
+    if (!path) {
+        fprintf(stderr, "influx2iceberg serve: --config FILE is required (see --help)\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (json_is_true(json_object_get(args, "check_config"))) {
+        service_config cfg;
+        if (service_config_load(path, NULL, &cfg, &err) < 0) {
+            fprintf(stderr, "influx2iceberg: %s\n", err.msg);
+            return CLI_EXIT_ERROR;
+        }
+        printf("%s: ok, %zu scheduled job(s), HTTP API on %s:%d%s\n", path, cfg.njobs, cfg.bind,
+               cfg.port, cfg.auth_disabled ? " WITHOUT authentication" : "");
+        service_config_free(&cfg);
+        return CLI_EXIT_OK;
+    }
+    if (service_run(path, &err) < 0) {
+        fprintf(stderr, "influx2iceberg: serve: %s\n", err.msg);
+        return CLI_EXIT_ERROR;
+    }
+    return CLI_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     const char *sub = argc > 1 ? argv[1] : NULL;
@@ -266,7 +292,7 @@ int main(int argc, char **argv)
         printf("influx2iceberg %s (build %s)\n", I2I_VERSION, I2I_BUILD);
         return CLI_EXIT_OK;
     }
-    if (strcmp(sub, "replicate") && strcmp(sub, "inspect")) {
+    if (strcmp(sub, "replicate") && strcmp(sub, "inspect") && strcmp(sub, "serve")) {
         fprintf(stderr, "influx2iceberg: unknown command '%s' (try --help)\n", sub);
         return CLI_EXIT_USAGE;
     }
@@ -284,7 +310,9 @@ int main(int argc, char **argv)
         json_decref(args);
         return CLI_EXIT_USAGE;
     }
-    rc = !strcmp(sub, "replicate") ? cmd_replicate(args) : cmd_inspect(args);
+    rc = !strcmp(sub, "replicate") ? cmd_replicate(args)
+         : !strcmp(sub, "serve")   ? cmd_serve(args)
+                                   : cmd_inspect(args);
     json_decref(args);
     return rc;
 }

@@ -92,3 +92,22 @@ int i2i_utf8_valid(const void *s, size_t n)
 }
 
 char *i2i_strdup(const char *s) { return s ? i2i_strndup(s, strlen(s)) : NULL; }
+
+int i2i_read_secret_file(const char *path, const char *what, char **out, i2i_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    char line[4096];
+    size_t n;
+    *out = NULL;
+    if (!f)
+        return i2i_error_set(err, I2I_ERR_IO, "cannot read %s '%s': %s", what, path, strerror(errno));
+    if (!fgets(line, sizeof line, f)) line[0] = '\0';
+    fclose(f);
+    n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ')) line[--n] = '\0';
+    if (!n) return i2i_error_set(err, I2I_ERR_INVALID, "%s '%s' is empty", what, path);
+    i2i_log_add_secret(line);
+    *out = i2i_strdup(line);
+    memset(line, 0, sizeof line);
+    return *out ? I2I_OK : i2i_error_nomem(err, what);
+}

@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #define CANCEL_POLL_MS 50
@@ -31,9 +32,15 @@ int i2i_retry_check_cancel(const i2i_retry_policy *p, const char *what, i2i_erro
     return I2I_OK;
 }
 
+/* Every retry of the process, for the service's /metrics (a counter, never reset). */
+static atomic_llong retries_total;
+
+int64_t i2i_retry_count(void) { return (int64_t)atomic_load(&retries_total); }
+
 int i2i_retry_wait(const i2i_retry_policy *p, int retry, int64_t retry_after_ms, i2i_error *err)
 {
     int64_t left = i2i_retry_delay_ms(p, retry, retry_after_ms);
+    atomic_fetch_add(&retries_total, 1);
     while (left > 0) {
         int64_t slice = p->cancel && left > CANCEL_POLL_MS ? CANCEL_POLL_MS : left;
         struct timespec ts;

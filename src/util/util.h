@@ -277,6 +277,8 @@ int64_t i2i_retry_delay_ms(const i2i_retry_policy *p, int retry, int64_t retry_a
 /* Sleep that long, checking p->cancel every 50 ms. I2I_OK or I2I_ERR_CANCELLED (err set). */
 int i2i_retry_wait(const i2i_retry_policy *p, int retry, int64_t retry_after_ms, i2i_error *err);
 /* I2I_ERR_CANCELLED (err set, naming `what`) when p->cancel is set, else I2I_OK. */
+/* Retries waited for so far by this process (every layer), for metrics. */
+int64_t i2i_retry_count(void);
 int i2i_retry_check_cancel(const i2i_retry_policy *p, const char *what, i2i_error *err);
 
 /* ---------------------------------------------------------------- fault injection */
@@ -343,6 +345,9 @@ static inline size_t i2i_utf8_encode(uint32_t cp, uint8_t *o)
 
 /* strdup that returns NULL on failure (POSIX strdup is not C11). */
 char *i2i_strdup(const char *s);
+/* A file holding one secret (a token): its first line, trimmed, registered with the logger's
+ * redaction. Errors name `what` and the file. */
+int i2i_read_secret_file(const char *path, const char *what, char **out, i2i_error *err);
 char *i2i_strndup(const char *s, size_t n);
 
 #endif /* I2I_UTIL_H */
