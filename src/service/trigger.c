@@ -71,6 +71,12 @@ static int parse_every(const char *spec, const char *s, trigger *out, i2i_error 
         return i2i_error_set(err, I2I_ERR_INVALID, "trigger spec '%s': the period must be positive",
                              spec);
     if (total > MAX_EVERY_NS) goto too_long;
+    /* The engine aligns in whole milliseconds (next = (now_ms / period_ms + 1) * period_ms): a
+     * period under 1 ms divides by zero there, and one with a sub-ms remainder drifts off the
+     * grid after the first fire. Neither is a schedule anyone means, so both are refused. */
+    if (total % 1000000 != 0)
+        return i2i_error_set(err, I2I_ERR_INVALID, "trigger spec '%s': the period must be a whole "
+                             "number of milliseconds (the engine schedules in ms)", spec);
     out->kind = TRIGGER_EVERY;
     out->every_ns = total;
     return I2I_OK;

@@ -6,9 +6,12 @@
  *                     optionally separated by spaces ("1h 30m", "1h30m"). Units: ns nsec nanos,
  *                     us usec, ms msec millis, s sec secs second seconds, m min mins minute
  *                     minutes, h hr hrs hour hours, d day days, w week weeks, M month months
- *                     (30.44 d), y year years (365.25 d). The total must be > 0 and at most one
- *                     year (365.25 d). Fires at every multiple of the period since the Unix epoch
- *                     (UTC), as the engine aligns it: every:1h fires on each whole UTC hour.
+ *                     (30.44 d), y year years (365.25 d). The total must be > 0, at most one
+ *                     year (365.25 d, the engine's `parse_duration("1 year")` limit) and a whole
+ *                     number of milliseconds (the engine computes in ms and would divide by zero
+ *                     below 1 ms). Fires at every multiple of the period since the Unix epoch
+ *                     (UTC), as the engine's ScheduleTriggerRunner::new_every aligns it:
+ *                     every:1h fires on each whole UTC hour.
  *
  *   cron:<expr>       the Rust `cron` crate (0.15) syntax the engine uses, evaluated in UTC:
  *                     "sec min hour day-of-month month day-of-week [year]" (6 or 7 fields; a 5-field

@@ -84,6 +84,8 @@ TEST(every_rejects_bad_durations)
     EXPECT_BAD("every:99999999999999999999s", "longer than one year");
     EXPECT_BAD("every:9223372036854775807y", "longer than one year");
     EXPECT_BAD("every:1.5h", "unknown or missing unit");
+    EXPECT_BAD("every:500us", "whole number of milliseconds");
+    EXPECT_BAD("every:1s 1ns", "whole number of milliseconds");
 }
 
 TEST(every_fires_on_epoch_multiples)
@@ -103,6 +105,10 @@ TEST(every_fires_on_epoch_multiples)
     CHECK(trigger_next_fire(&t, INT64_MAX - 1) == INT64_MAX); /* past int64: none */
     t = parse_ok("every:500ms");
     CHECK_EQ_INT(trigger_next_fire(&t, 1700000000 * S + 1), 1700000000 * S + 500000000);
+    t = parse_ok("every:1500ms"); /* the grid is k * 1.5 s since the epoch, not the wall clock */
+    CHECK_EQ_INT(trigger_next_fire(&t, 0), 1500000000);
+    CHECK_EQ_INT(trigger_next_fire(&t, 1500000000), 3000000000);
+    CHECK_EQ_INT(trigger_next_fire(&t, 1700000000 * S), 1700000001000000000); /* 1133333334 * 1.5 s */
 }
 
 TEST(cron_parses_fields)

@@ -1,6 +1,7 @@
 /* TOML reader: every construct the config files use, the upstream plugin's scheduler template,
  * and malformed inputs whose messages must point at the right line and column. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "test.h"
 #include "util/toml.h"
@@ -443,4 +444,42 @@ TEST(encoding_and_depth)
     json_t *d = parse_ok(deep);
     CHECK(d != NULL);
     json_decref(d);
+}
+
+/* Hostile input: random byte edits, truncations and splices of a document that uses every
+ * construct must each either parse or fail with a positioned message, never crash or leak
+ * (the Debug build runs this under ASan and UBSan). */
+TEST(random_mutations_fail_cleanly)
+{
+    static const char base[] =
+        "# c\na = 1\nb.c = \"s\\u00e9\"\n'l' = '''x\ny'''\nm = \"\"\"\\\n  z\"\"\"\n"
+        "arr = [1, 2.5e3, [true], {x = 0x1F}, ]\n[t.u]\nk = 0b101\n[[aot]]\nv = 1_000\n"
+        "[[aot]]\nw = { p.q = 'r' }\n";
+    char doc[sizeof base];
+    unsigned seed = 7;
+    const char alphabet[] = "[]{}=.,\"'\\#\n\r\t _-+0x1e\xc3\xa9\x80";
+    json_t *valid = parse_ok(base); /* the unmutated document is valid */
+    REQUIRE(valid);
+    CHECK_EQ_STR(str_at(valid, "aot/#1/w/p/q"), "r");
+    json_decref(valid);
+    for (int iter = 0; iter < 20000; iter++) {
+        size_t n = sizeof base - 1;
+        memcpy(doc, base, n);
+        for (int k = 1 + rand_r(&seed) % 3; k > 0; k--)
+            doc[rand_r(&seed) % n] = alphabet[rand_r(&seed) % (sizeof alphabet - 1)];
+        if (rand_r(&seed) % 4 == 0) n = (size_t)rand_r(&seed) % n;
+        i2i_error err = {0};
+        json_t *d = NULL;
+        int rc = toml_parse(doc, n, &d, &err);
+        if (rc == I2I_OK) {
+            CHECK(json_is_object(d));
+            json_decref(d);
+        } else {
+            CHECK(rc == I2I_ERR_FORMAT && strncmp(err.msg, "line ", 5) == 0 && d == NULL);
+            if (i2i_test_failed_now()) {
+                i2i_test_fail(__FILE__, __LINE__, "iteration %d: %d %s", iter, rc, err.msg);
+                return;
+            }
+        }
+    }
 }
