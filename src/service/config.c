@@ -235,6 +235,10 @@ static int check_job(const char *name, const json_t *args, const char *trigger_s
         return i2i_error_set(err, I2I_ERR_INVALID,
                              "jobs.%s: window is required (the lookback of the first run, e.g. "
                              "\"1h\"; later runs resume where the last ended)", name);
+    if (!json_object_get(args, "catalog_configs"))
+        return i2i_error_set(err, I2I_ERR_INVALID,
+                             "jobs.%s: catalog_configs is required (a [jobs.%s.catalog_configs] "
+                             "table with PyIceberg keys: type, uri, warehouse, ...)", name, name);
     if (json_object_get(args, "backfill_start") || json_object_get(args, "backfill_end"))
         return i2i_error_set(err, I2I_ERR_INVALID,
                              "jobs.%s: backfill_start/backfill_end are for POST "
