@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine lacks to build and test influx2iceberg:
-# Debian packages (compilers, libraries, PostgreSQL, python3-avro, Node.js) and the npm packages
+# Debian packages (compilers, libraries, PostgreSQL, python3-avro, Node.js, Chromium for the status
+# page test, driven by puppeteer-core, which never downloads a browser) and the npm packages
 # of the interop readers into tests/interop/node_modules (git-ignored). Idempotent and quick when
 # everything is present.
 set -euo pipefail
@@ -14,6 +15,7 @@ APT_PACKAGES=(
   nodejs npm
   openjdk-17-jre-headless
   maven default-jdk-headless
+  chromium
 )
 
 missing=()
