@@ -227,7 +227,8 @@ static int check_job(const char *name, const json_t *args, const char *trigger_s
 {
     replicate_job job;
     trigger trig;
-    int rc;
+    int rc = trigger_parse(trigger_spec, &trig, err);
+    if (rc < 0) return i2i_error_wrap(err, "jobs.%s.trigger", name);
     if (!json_object_get(args, "window") && !json_object_get(args, "measurement"))
         return i2i_error_set(err, I2I_ERR_INVALID, "jobs.%s: measurement and window are required",
                              name);
@@ -247,9 +248,6 @@ static int check_job(const char *name, const json_t *args, const char *trigger_s
     rc = replicate_job_from_json(args, NULL, &job, err);
     if (rc < 0) return i2i_error_wrap(err, "jobs.%s", name);
     replicate_job_free(&job);
-    rc = trigger_parse(trigger_spec, &trig, err);
-    if (rc < 0) return i2i_error_wrap(err, "jobs.%s.trigger", name);
-
     return I2I_OK;
 }
 

@@ -67,14 +67,21 @@ static void on_progress(void *ctx, const replicate_progress *p)
     if (p->event == REPLICATE_EVENT_WINDOW_BEGIN) svc_log_set_window(p->window_start, p->window_end);
     if (p->event == REPLICATE_EVENT_DONE) svc_log_set_window(0, 0);
     pthread_mutex_lock(&rc->s->lock);
-    j->prog = *p;
     if (p->event == REPLICATE_EVENT_COMMITTED || p->event == REPLICATE_EVENT_SKIPPED) {
         if (p->window_end > j->committed_until_ns) j->committed_until_ns = p->window_end;
-        if (p->event == REPLICATE_EVENT_COMMITTED) {
+        /* An empty window advances the committed ranges without a snapshot: not a commit. */
+        if (p->event == REPLICATE_EVENT_COMMITTED && p->files > j->files_committed_run) {
             j->commits_total++;
             j->last_commit_ns = i2i_now_ns();
         }
+        if (p->event == REPLICATE_EVENT_COMMITTED) {
+            j->files_committed_run = p->files;
+            /* Rows and bytes of committed windows count at once, not when a long run ends. */
+            j->rows_total = j->rows_base + p->rows;
+            j->bytes_total = j->bytes_base + p->bytes;
+        }
     }
+    j->prog = *p;
     if (p->event == REPLICATE_EVENT_START && p->range_start > j->committed_until_ns &&
         j->kind == SVC_JOB_SCHEDULED)
         /* An incremental run starts where the committed ranges end. */
@@ -103,6 +110,9 @@ json_t *svc_run_job(svc *s, svc_job *j, replicate_call_mode mode, int64_t fire_n
     memcpy(j->task_id, call.task_id, sizeof j->task_id);
     j->run_started_ns = i2i_now_ns();
     memset(&j->prog, 0, sizeof j->prog);
+    j->rows_base = j->rows_total;
+    j->bytes_base = j->bytes_total;
+    j->files_committed_run = 0;
     copy_str(j->state, sizeof j->state, "running");
     pthread_mutex_unlock(&s->lock);
 
@@ -133,8 +143,8 @@ json_t *svc_run_job(svc *s, svc_job *j, replicate_call_mode mode, int64_t fire_n
             j->runs_ok++;
             copy_str(j->state, sizeof j->state, "succeeded");
         }
-        j->rows_total += json_integer_value(json_object_get(sum, "total_written_records"));
-        j->bytes_total += json_integer_value(json_object_get(sum, "bytes_written"));
+        j->rows_total = j->rows_base + json_integer_value(json_object_get(sum, "total_written_records"));
+        j->bytes_total = j->bytes_base + json_integer_value(json_object_get(sum, "bytes_written"));
         free(j->last_error);
         j->last_error = NULL;
     } else {
@@ -143,8 +153,10 @@ json_t *svc_run_job(svc *s, svc_job *j, replicate_call_mode mode, int64_t fire_n
         j->runs_failed++;
         copy_str(j->state, sizeof j->state,
                  kind && !strcmp(kind, "cancelled") ? "cancelled" : "failed");
-        j->rows_total += json_integer_value(json_object_get(sum, "total_written_records"));
-        j->bytes_total += json_integer_value(json_object_get(sum, "bytes_written"));
+        if (sum) {
+            j->rows_total = j->rows_base + json_integer_value(json_object_get(sum, "total_written_records"));
+            j->bytes_total = j->bytes_base + json_integer_value(json_object_get(sum, "bytes_written"));
+        }
         free(j->last_error);
         j->last_error = i2i_strdup(json_string_value(json_object_get(result, "message")));
     }

@@ -219,13 +219,16 @@ static int html(i2i_buf *b, const char *v)
     return I2I_OK;
 }
 
+/* To the second: what a person reads (the JSON keeps nanoseconds). */
 static void fmt_time(int64_t ns, char *out, size_t n)
 {
+    char *dot;
     if (ns <= 0 || ns == INT64_MAX) {
         snprintf(out, n, "-");
         return;
     }
     i2i_time_format_rfc3339(ns, out, n);
+    if ((dot = strchr(out, '.')) != NULL && (size_t)(dot - out) + 2 <= n) memcpy(dot, "Z", 2);
 }
 
 static void fmt_secs(double secs, char *out, size_t n)
@@ -246,7 +249,7 @@ static const char page_head[] =
     "th,td{text-align:left;padding:.4em .6em;border-bottom:1px solid #ddd;vertical-align:top}\n"
     "th{background:#f4f4f4}.failed,.cancelled{color:#b00020}.succeeded{color:#0a7d32}\n"
     ".running{color:#0b57d0}.err{color:#b00020;font-size:.9em;max-width:40em}\n"
-    "progress{width:12em}.muted{color:#777}\n"
+    "progress{width:12em}.muted{color:#777}td:nth-child(n+5){white-space:nowrap}\n"
     "</style></head><body>\n<h1>influx2iceberg</h1>\n";
 
 static int render_page(svc *s, i2i_buf *b, int64_t now)

@@ -38,7 +38,9 @@ typedef struct svc_job {
     int64_t run_started_ns, run_finished_ns;
     replicate_progress prog; /* latest event of the current or last run */
     int64_t runs_ok, runs_failed, runs_skipped;
-    int64_t rows_total, bytes_total, commits_total;
+    int64_t rows_total, bytes_total, commits_total; /* committed windows' rows and bytes */
+    int64_t rows_base, bytes_base;  /* the totals when the current run started */
+    int64_t files_committed_run;    /* data files the current run has committed */
     int64_t committed_until_ns; /* end of the newest window this service saw committed; 0 = none */
     int64_t last_commit_ns;     /* wall time of that commit */
     char *last_error;
