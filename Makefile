@@ -42,6 +42,14 @@ bench: release
 bench-seed: release
 	@bench/seed/run.sh $(RELEASE_DIR)
 
+# libFuzzer targets (fuzz/, clang + ASan/UBSan) from the corpus in fuzz/corpus, FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 300
+.PHONY: fuzz
+fuzz: deps
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DI2I_FUZZ=ON >/dev/null
+	cmake --build build-fuzz -j$(JOBS) >/dev/null
+	fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
 demo: release
 	@scripts/demo.sh $(RELEASE_DIR)
 

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  build-essential cmake pkg-config clang git curl ca-certificates
+  build-essential cmake pkg-config clang libclang-rt-14-dev git curl ca-certificates
   libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev libzstd-dev libsnappy-dev zlib1g-dev
   libsqlite3-dev libpq-dev time
   postgresql python3 python3-avro python3-venv
