@@ -117,7 +117,9 @@ static const char *const KEYS_SQL[] = {"init_catalog_tables", NULL};
 static const char *const KEYS_HADOOP[] = {NULL};
 static const char *const KEYS_REST[] = {"token", "credential", "oauth2-server-uri", "scope",
                                         "prefix", "rest.request-timeout-ms",
-                                        "rest.sigv4-enabled", NULL};
+                                        "rest.sigv4-enabled", "rest.signing-region",
+                                        "rest.signing-name", "rest.access-key-id",
+                                        "rest.secret-access-key", "rest.session-token", NULL};
 
 /* Unknown keys are warned about (by name, never by value: it may be a secret). */
 static void warn_unknown_keys(const json_t *configs, const char *type, const char *name)

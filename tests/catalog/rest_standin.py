@@ -1,8 +1,8 @@
 """A stand-in Iceberg REST catalog for tests (Python stdlib only), on a random loopback port.
 
-`python rest_standin.py [--token T] [--oauth ID:SECRET] [--token-ttl S] COMMAND [ARGS...]`
+`python rest_standin.py [--token T] [--oauth ID:SECRET] [--token-ttl S] [--sigv4 A:S:R[:T]] COMMAND ...`
 starts the server, runs COMMAND with I2I_TEST_REST_URI, I2I_TEST_REST_WAREHOUSE (a fresh local
-directory) and I2I_TEST_REST_TOKEN / I2I_TEST_REST_CREDENTIAL in its environment, and exits with
+directory) and I2I_TEST_REST_TOKEN / I2I_TEST_REST_CREDENTIAL / I2I_TEST_REST_SIGV4 in its environment, and exits with
 COMMAND's status. Importable too: `with RestStandin(...) as rest:` (rest.uri, rest.warehouse).
 
 What it implements of the REST catalog OpenAPI contract (the parts a writer needs):
@@ -19,7 +19,13 @@ Errors are ErrorModel bodies: {"error": {"message", "type", "code"}}.
 
 Auth: with --token every /v1 request but /v1/oauth/tokens needs "Authorization: Bearer T"; with
 --oauth the token endpoint issues tokens (living --token-ttl seconds) for that client id/secret and
-every other request needs a live one (401 NotAuthorizedException otherwise).
+every other request needs a live one (401 NotAuthorizedException otherwise). With
+--sigv4 ACCESS:SECRET:REGION[:SESSION_TOKEN] every /v1 request must carry an AWS SigV4 signature
+for service "execute-api" made with those keys, recomputed here as AWS does for a non-S3 service
+(the path URI-encoded once more, the query decoded and re-encoded, sorted), covering host,
+x-amz-date, x-amz-content-sha256 (which must be the body's SHA-256), Content-Type when there is a
+body, and x-amz-security-token when a session token is given; anything else is refused with 403
+(SignatureDoesNotMatch / IncompleteSignature, as API Gateway answers).
 
 Fault knobs (test-only endpoint, no auth): POST /_standin/faults with
 {"commit": ["409", "500-after", "503", "timeout-after"]} queues one fault per coming commit:
@@ -29,6 +35,8 @@ Fault knobs (test-only endpoint, no auth): POST /_standin/faults with
   503           refuse with 503 without applying.
 GET /_standin/stats gives counters (commits applied, requests per kind, tokens issued)."""
 import copy
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -77,8 +85,70 @@ def local_path(location):
     raise RestError(400, "BadRequestException", "only local locations are supported: %s" % location)
 
 
+def sigv4_check(sig, method, raw_path, headers, body):
+    """Verify an AWS SigV4 Authorization header; raise RestError(403) when it does not hold.
+    sig = (access key id, secret, region, session token or None)."""
+    def refuse(typ, msg):
+        raise RestError(403, typ, msg)
+    akid, secret, region, session = sig
+    auth = headers.get("Authorization") or ""
+    if not auth.startswith("AWS4-HMAC-SHA256 "):
+        refuse("IncompleteSignatureException", "Missing Authentication Token (no SigV4 signature)")
+    fields = dict(p.strip().split("=", 1) for p in auth[len("AWS4-HMAC-SHA256 "):].split(",") if "=" in p)
+    try:
+        cred = fields["Credential"].split("/")
+        signed = fields["SignedHeaders"].split(";")
+        got = fields["Signature"]
+    except KeyError:
+        refuse("IncompleteSignatureException", "Authorization header lacks Credential, SignedHeaders or Signature")
+    if len(cred) != 5 or cred[4] != "aws4_request":
+        refuse("IncompleteSignatureException", "malformed Credential scope")
+    if cred[0] != akid:
+        refuse("UnrecognizedClientException", "The security token included in the request is invalid (unknown key id)")
+    if cred[2] != region or cred[3] != "execute-api":
+        refuse("SignatureDoesNotMatch", "Credential should be scoped to a valid region/service: got %s/%s, "
+               "want %s/execute-api" % (cred[2], cred[3], region))
+    amz_date = headers.get("x-amz-date") or ""
+    if amz_date[:8] != cred[1]:
+        refuse("SignatureDoesNotMatch", "x-amz-date does not match the credential scope's date")
+    need = ["host", "x-amz-date", "x-amz-content-sha256"]
+    if body:
+        need.append("content-type")
+    if session:
+        need.append("x-amz-security-token")
+        if headers.get("x-amz-security-token") != session:
+            refuse("UnrecognizedClientException", "The security token included in the request is invalid")
+    missing = [h for h in need if h not in signed]
+    if missing:
+        refuse("IncompleteSignatureException", "headers not signed: %s" % ", ".join(missing))
+    payload = hashlib.sha256(body or b"").hexdigest()
+    if headers.get("x-amz-content-sha256") != payload:
+        refuse("SignatureDoesNotMatch", "x-amz-content-sha256 is not the body's SHA-256")
+    path, _, query = raw_path.partition("?")
+    # AWS rules for every service but S3: the path as received is URI-encoded once more
+    cpath = urllib.parse.quote(path or "/", safe="/~")
+    pairs = []
+    for part in query.split("&") if query else []:
+        k, _, v = part.partition("=")
+        pairs.append((urllib.parse.quote(urllib.parse.unquote(k), safe="-_.~"),
+                      urllib.parse.quote(urllib.parse.unquote(v), safe="-_.~")))
+    cquery = "&".join("%s=%s" % kv for kv in sorted(pairs))
+    chead = "".join("%s:%s\n" % (h, " ".join((headers.get(h) or "").split())) for h in signed)
+    creq = "\n".join([method, cpath, cquery, chead, ";".join(signed), payload])
+    scope = "/".join(cred[1:])
+    sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(creq.encode()).hexdigest()])
+    key = ("AWS4" + secret).encode()
+    for part in cred[1:]:
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    want = hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(want, got):
+        refuse("SignatureDoesNotMatch", "The request signature we calculated does not match the "
+               "signature you provided. Check your AWS Secret Access Key and signing method.")
+
+
 class State:
-    def __init__(self, warehouse, token=None, oauth=None, token_ttl=3600):
+    def __init__(self, warehouse, token=None, oauth=None, token_ttl=3600, sigv4=None):
+        self.sigv4 = sigv4  # (access key id, secret, region, session token or None)
         self.lock = threading.Lock()
         self.warehouse = warehouse
         self.static_token = token
@@ -319,6 +389,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def check_auth(self):
         st = self.st
+        if st.sigv4:
+            try:
+                return sigv4_check(st.sigv4, self.command, self.path, self.headers, self._raw)
+            except RestError:
+                st.stats["rejected_auth"] += 1
+                raise
         if not st.static_token and not st.oauth:
             return
         h = self.headers.get("Authorization") or ""
@@ -459,8 +535,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class RestStandin:
-    def __init__(self, token=None, oauth=None, token_ttl=3600, warehouse=None):
+    def __init__(self, token=None, oauth=None, token_ttl=3600, warehouse=None, sigv4=None):
         self.token, self.oauth, self.token_ttl = token, oauth, token_ttl
+        self.sigv4 = sigv4  # "ACCESS:SECRET:REGION[:SESSION_TOKEN]"
         self.tmp = None
         self.warehouse = warehouse
 
@@ -472,11 +549,20 @@ class RestStandin:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.server.state = State("file://" + self.warehouse, self.token,
-                                  tuple(self.oauth.split(":", 1)) if self.oauth else None, self.token_ttl)
+                                  tuple(self.oauth.split(":", 1)) if self.oauth else None, self.token_ttl,
+                                  self._sigv4_tuple())
         self.uri = "http://127.0.0.1:%d" % self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self
+
+    def _sigv4_tuple(self):
+        if not self.sigv4:
+            return None
+        parts = self.sigv4.split(":", 3)
+        if len(parts) < 3:
+            raise SystemExit("rest_standin: --sigv4 wants ACCESS:SECRET:REGION[:SESSION_TOKEN]")
+        return (parts[0], parts[1], parts[2], parts[3] if len(parts) > 3 else None)
 
     def __exit__(self, *exc):
         self.server.shutdown()
@@ -498,7 +584,7 @@ class RestStandin:
 
 
 def main(argv):
-    token = oauth = None
+    token = oauth = sigv4 = None
     ttl = 3600
     while argv and argv[0].startswith("--"):
         opt = argv.pop(0)
@@ -508,16 +594,20 @@ def main(argv):
             oauth = argv.pop(0)
         elif opt == "--token-ttl":
             ttl = int(argv.pop(0))
+        elif opt == "--sigv4":
+            sigv4 = argv.pop(0)
         else:
             raise SystemExit("rest_standin: unknown option %s" % opt)
     if not argv:
         raise SystemExit(__doc__)
-    with RestStandin(token, oauth, ttl) as rest:
+    with RestStandin(token, oauth, ttl, sigv4=sigv4) as rest:
         env = dict(os.environ, I2I_TEST_REST_URI=rest.uri, I2I_TEST_REST_WAREHOUSE=rest.warehouse)
         if token:
             env["I2I_TEST_REST_TOKEN"] = token
         if oauth:
             env["I2I_TEST_REST_CREDENTIAL"] = oauth
+        if sigv4:
+            env["I2I_TEST_REST_SIGV4"] = sigv4
         return subprocess.call(argv, env=env)
 
 
