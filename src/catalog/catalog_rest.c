@@ -222,6 +222,26 @@ static int rest_call(rest_state *s, const char *method, const char *url, const j
     return rc;
 }
 
+/* Drop the current OAuth2 access token: wipe it and take it (and the "Bearer <token>" header
+ * value http_headers_add registered) off the logger's secret registry, so a long-running service
+ * that refreshes tokens does not accumulate them. Never for a static token, which belongs to the
+ * configs. */
+static void retire_token(rest_state *s)
+{
+    char *bearer;
+    if (!s->oauth || !s->token) return;
+    bearer = cat_printf("Bearer %s", s->token);
+    if (bearer) {
+        i2i_log_remove_secret(bearer);
+        memset(bearer, 0, strlen(bearer));
+        free(bearer);
+    }
+    i2i_log_remove_secret(s->token);
+    memset(s->token, 0, strlen(s->token));
+    free(s->token);
+    s->token = NULL;
+}
+
 static int fetch_token(rest_state *s, i2i_error *err)
 {
     i2i_buf form = I2I_BUF_INIT, reply = I2I_BUF_INIT;
@@ -270,8 +290,8 @@ static int fetch_token(rest_state *s, i2i_error *err)
                            s->ctx->name);
         goto done;
     }
+    retire_token(s);
     i2i_log_add_secret(tok);
-    free(s->token);
     s->token = i2i_strdup(tok);
     if (!s->token) {
         rc = i2i_error_nomem(err, "OAuth2 token");
@@ -553,6 +573,7 @@ static void rest_close(void *state)
     cat_ctx_free(s->ctx);
     free(s->base);
     free(s->prefix);
+    retire_token(s);
     free(s->token);
     free(s->client_id);
     if (s->client_secret) memset(s->client_secret, 0, strlen(s->client_secret));

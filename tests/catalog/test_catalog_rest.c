@@ -293,6 +293,19 @@ TEST(oauth2_tokens_are_refreshed_before_they_expire)
     CHECK(stat_of("tokens_issued") > issued);
     CHECK_EQ_INT(stat_of("rejected_auth"), rejected); /* never refused: refreshed in time */
     catalog_table_clear(&t);
+    {
+        /* replaced tokens leave the logger's secret registry: it does not grow with refreshes */
+        size_t registered = i2i_log_secret_count();
+        int i;
+        for (i = 0; i < 3; i++) {
+            catalog_table l = {0};
+            usleep(1100 * 1000); /* past half-life: each load refreshes the token */
+            REQUIRE_OK(catalog_load_table(c, "oauth", "t", &l, &e), &e);
+            catalog_table_clear(&l);
+        }
+        CHECK(stat_of("tokens_issued") >= issued + 4);
+        CHECK(i2i_log_secret_count() <= registered);
+    }
     catalog_table_clear(&out);
     catalog_close(c);
 }
