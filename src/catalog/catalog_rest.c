@@ -50,6 +50,9 @@ typedef struct rest_state {
     /* SigV4 (rest.sigv4-enabled): every request signed with these */
     int sigv4;
     char *sig_region, *sig_service, *sig_key_id, *sig_secret, *sig_token;
+    /* attempts the http layer repeated for the last request: a create repeated after a 5xx or
+     * timeout may have landed the first time, so its 409 needs a look at the table */
+    uint64_t last_retries;
 } rest_state;
 
 enum rest_kind { RK_READ, RK_NAMESPACE, RK_CREATE, RK_COMMIT, RK_TOKEN };
@@ -183,10 +186,16 @@ static int rest_call_once(rest_state *s, const char *method, const char *url, co
     req.body_len = text ? strlen(text) : 0;
     req.sink = &sink;
     req.what = what;
-    req.retry = kind != RK_COMMIT && kind != RK_CREATE;
+    /* A create is repeated after a 5xx or timeout like a read: the server refuses a second
+     * create with 409, which rest_create resolves by loading the table (rest_create_landed). */
+    req.retry = kind != RK_COMMIT;
     req.classify = rest_classify;
     req.classify_ctx = &cctx;
-    rc = http_perform(s->http, &req, NULL, NULL, err);
+    {
+        http_stats st = {0, 0};
+        rc = http_perform(s->http, &req, NULL, &st, err);
+        s->last_retries += st.retries; /* rest_call resets it; a 401 repeat adds up */
+    }
     if (rc == I2I_OK && out && reply.len > 0) {
         json_error_t je;
         *out = json_loadb((const char *)reply.data, reply.len, 0, &je);
@@ -208,6 +217,7 @@ static int rest_call(rest_state *s, const char *method, const char *url, const j
 {
     int rc;
     I2I_TRY(ensure_token(s, 0, err));
+    s->last_retries = 0;
     rc = rest_call_once(s, method, url, body, kind, what, out, err);
     if (rc == I2I_ERR_AUTH && s->oauth) {
         I2I_TRY(ensure_token(s, 1, err));
@@ -454,6 +464,88 @@ static json_t *pick(const json_t *md, const char *list, const char *id_field, co
     return NULL;
 }
 
+/* Whether the table's current schema has every field of the one we sent (same id, name, type,
+ * required), its default spec the fields we sent, and its location the one we asked for. */
+static int same_as_requested(const json_t *md, const json_t *sent)
+{
+    const json_t *want_loc = json_object_get(sent, "location"), *f, *g;
+    const json_t *have_schema = pick(md, "schemas", "schema-id", "current-schema-id");
+    const json_t *have_spec = pick(md, "partition-specs", "spec-id", "default-spec-id");
+    const json_t *want_spec = json_object_get(sent, "partition-spec");
+    size_t i, k;
+    if (want_loc) {
+        const char *a = json_string_value(want_loc), *b = json_string_value(json_object_get(md, "location"));
+        size_t na = a ? strlen(a) : 0, nb = b ? strlen(b) : 0;
+        while (na > 0 && a[na - 1] == '/') na--;
+        while (nb > 0 && b[nb - 1] == '/') nb--;
+        if (!a || !b || na != nb || strncmp(a, b, na) != 0) return 0;
+    }
+    json_array_foreach(json_object_get(json_object_get(sent, "schema"), "fields"), i, f)
+    {
+        int found = 0;
+        json_array_foreach(json_object_get(have_schema, "fields"), k, g)
+        {
+            if (json_equal(json_object_get(f, "name"), json_object_get(g, "name")) &&
+                json_equal(json_object_get(f, "id"), json_object_get(g, "id")) &&
+                json_equal(json_object_get(f, "type"), json_object_get(g, "type")) &&
+                json_is_true(json_object_get(f, "required")) ==
+                    json_is_true(json_object_get(g, "required")))
+                found = 1;
+        }
+        if (!found) return 0;
+    }
+    if (json_array_size(json_object_get(want_spec, "fields")) !=
+        json_array_size(json_object_get(have_spec, "fields")))
+        return 0;
+    json_array_foreach(json_object_get(want_spec, "fields"), i, f)
+    {
+        g = json_array_get(json_object_get(have_spec, "fields"), i);
+        if (!json_equal(json_object_get(f, "source-id"), json_object_get(g, "source-id")) ||
+            !json_equal(json_object_get(f, "transform"), json_object_get(g, "transform")))
+            return 0;
+    }
+    return 1;
+}
+
+/* A create was repeated after a 5xx or timeout and the repeat met 409: the first attempt may
+ * have created the table. Load it; when it is what we asked for (location, schema, spec) and has
+ * no snapshots yet, it is taken as created by us; anything else stays I2I_ERR_EXISTS (another
+ * writer's table: the caller loads and checks it as it does after losing a create race). */
+static int rest_create_landed(rest_state *s, const char *ns, const char *table,
+                              const json_t *sent, catalog_table *out, i2i_error *err)
+{
+    catalog_table t = {0};
+    i2i_error e2;
+    int rc;
+    i2i_error_clear(&e2);
+    rc = rest_load(s, ns, table, &t, &e2);
+    if (rc != I2I_OK) {
+        catalog_table_clear(&t);
+        if (err) *err = e2;
+        return CAT_WRAP(rc, err,
+                        "create table '%s.%s': repeated after a 5xx or timeout, it met 409; "
+                        "loading the table failed",
+                        ns, table);
+    }
+    if (!same_as_requested(t.metadata, sent) ||
+        json_array_size(json_object_get(t.metadata, "snapshots")) > 0) {
+        catalog_table_clear(&t);
+        return i2i_error_set(err, I2I_ERR_EXISTS,
+                             "catalog '%s': create table '%s.%s': repeated after a 5xx or "
+                             "timeout, it met 409 (already exists), and the table there is not "
+                             "the one requested (its location, schema or partition spec differ, "
+                             "or it has snapshots)",
+                             s->ctx->name, ns, table);
+    }
+    I2I_INFO("catalog '%s': create table '%s.%s': an earlier attempt (5xx or timeout) had "
+             "created it; using that table",
+             s->ctx->name, ns, table);
+    i2i_error_clear(err);
+    catalog_table_clear(out);
+    *out = t;
+    return I2I_OK;
+}
+
 static int rest_create(rest_state *s, const char *ns, const char *table, const json_t *md,
                        catalog_table *out, i2i_error *err)
 {
@@ -491,7 +583,10 @@ static int rest_create(rest_state *s, const char *ns, const char *table, const j
         goto done;
     }
     rc = rest_call(s, "POST", url, body, RK_CREATE, what, &j, err);
-    if (rc == I2I_OK) rc = take_result(s, j, what, out, err);
+    if (rc == I2I_ERR_EXISTS && s->last_retries > 0)
+        rc = rest_create_landed(s, ns, table, body, out, err);
+    else if (rc == I2I_OK)
+        rc = take_result(s, j, what, out, err);
 done:
     json_decref(props);
     json_decref(body);

@@ -33,6 +33,8 @@ Fault knobs (test-only endpoint, no auth): POST /_standin/faults with
   500-after     apply and publish the commit, then answer 500 (the client cannot know it landed);
   timeout-after apply and publish, then hold the reply for 30 s (the client times out);
   503           refuse with 503 without applying.
+and {"create": [...]} one fault per coming create-table request: 500-after and timeout-after
+create the table and then fail the reply the same way; 503 refuses without creating.
 GET /_standin/stats gives counters (commits applied, requests per kind, tokens issued)."""
 import copy
 import hashlib
@@ -158,6 +160,7 @@ class State:
         self.namespaces = {}  # tuple -> properties
         self.tables = {}  # (ns tuple, name) -> (metadata location, metadata)
         self.faults = []
+        self.create_faults = []
         self.stats = {"commits_applied": 0, "commit_requests": 0, "tokens_issued": 0,
                       "rejected_auth": 0, "creates": 0, "loads": 0, "config": 0}
 
@@ -480,7 +483,11 @@ class Handler(BaseHTTPRequestHandler):
         if len(parts) == 3 and parts[0] == "namespaces" and parts[2] == "tables":
             ns = parse_ns(parts[1])
             if method == "POST":
-                return 200, st.create_table(ns, self.json_body()), None
+                st.stats["create_requests"] = st.stats.get("create_requests", 0) + 1
+                fault = st.create_faults.pop(0) if st.create_faults else None
+                if fault == "503":
+                    raise RestError(503, "ServiceUnavailableException", "injected: create refused")
+                return 200, st.create_table(ns, self.json_body()), fault
             if method == "GET":
                 if ns not in st.namespaces:
                     raise RestError(404, "NoSuchNamespaceException", "Namespace does not exist")
@@ -527,10 +534,13 @@ class Handler(BaseHTTPRequestHandler):
         st = self.st
         with st.lock:
             if parts == ["faults"] and method == "POST":
-                st.faults.extend(self.json_body().get("commit", []))
-                return self.reply(200, {"pending": st.faults})
+                body = self.json_body()
+                st.faults.extend(body.get("commit", []))
+                st.create_faults.extend(body.get("create", []))
+                return self.reply(200, {"pending": st.faults, "pending_create": st.create_faults})
             if parts == ["stats"] and method == "GET":
-                return self.reply(200, dict(st.stats, pending=list(st.faults)))
+                return self.reply(200, dict(st.stats, pending=list(st.faults),
+                                            pending_create=list(st.create_faults)))
         raise RestError(404, "NoSuchEndpointException", "no such control endpoint")
 
 

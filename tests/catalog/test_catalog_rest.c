@@ -402,3 +402,67 @@ TEST(sigv4_keys_fall_back_to_client_keys_and_the_environment)
     for (i = 0; i < 3; i++) unsetenv(envs[i]);
     json_decref(cfg);
 }
+
+static void inject_create(const char *fault)
+{
+    char body[128];
+    snprintf(body, sizeof body, "{\"create\": [\"%s\"]}", fault);
+    json_decref(standin("/_standin/faults", body));
+}
+
+TEST(a_create_whose_reply_failed_but_landed_is_taken_on_the_repeat_409)
+{
+    i2i_error e;
+    json_t *cfg = configs();
+    catalog *c = NULL;
+    catalog_table t = {0}, l = {0};
+    long creates;
+    REQUIRE(cfg != NULL);
+    json_object_set_new(cfg, "rest.request-timeout-ms", json_string("1500"));
+    REQUIRE_OK(catalog_open(cfg, NULL, &c, &e), &e);
+    json_decref(cfg);
+    REQUIRE_OK(catalog_ensure_namespace(c, "landed", &e), &e);
+    creates = stat_of("creates");
+
+    /* created, then 500: the repeat meets 409, the table is loaded and is ours */
+    inject_create("500-after");
+    REQUIRE_OK(create(c, "landed", "a", &t, &e), &e);
+    CHECK(strstr(t.metadata_location, "/landed/a/metadata/00000-") != NULL);
+    CHECK_EQ_INT(stat_of("creates"), creates + 1);
+    REQUIRE_OK(catalog_load_table(c, "landed", "a", &l, &e), &e);
+    CHECK_EQ_STR(l.metadata_location, t.metadata_location);
+    catalog_table_clear(&t);
+    catalog_table_clear(&l);
+
+    /* created, then the reply never comes (timeout): the same */
+    inject_create("timeout-after");
+    REQUIRE_OK(create(c, "landed", "b", &t, &e), &e);
+    CHECK_EQ_INT(stat_of("creates"), creates + 2);
+    catalog_table_clear(&t);
+
+    /* refused with 503 (not created) while another writer's different table is there: the
+     * repeat's 409 is not taken as ours */
+    {
+        char *loc = NULL, *other;
+        json_t *md;
+        catalog_commit_request req = {0};
+        REQUIRE_OK(catalog_default_location(c, "landed", "c", &loc, &e), &e);
+        other = cat_printf("%s-elsewhere", loc);
+        md = new_metadata(other);
+        free(other);
+        req.new_metadata = md;
+        REQUIRE_OK(catalog_commit(c, "landed", "c", &req, &t, &e), &e);
+        catalog_table_clear(&t);
+        json_decref(md);
+        free(loc);
+    }
+    inject_create("503");
+    CHECK_EQ_INT(create(c, "landed", "c", &t, &e), I2I_ERR_EXISTS);
+    CHECK(strstr(e.msg, "not the one requested") != NULL);
+    catalog_table_clear(&t);
+    /* without an earlier failure a 409 is a plain "already exists" */
+    CHECK_EQ_INT(create(c, "landed", "a", &t, &e), I2I_ERR_EXISTS);
+    CHECK(strstr(e.msg, "409") != NULL);
+    catalog_table_clear(&t);
+    catalog_close(c);
+}
