@@ -208,7 +208,11 @@ int catalog_open(const json_t *configs, const char *base_dir, catalog **out, i2i
         rc = i2i_error_nomem(err, "opening a catalog");
         goto fail;
     }
-    if (wh) {
+    if (wh && strcmp(type, "rest") == 0 && !strchr(wh, '/')) {
+        /* A REST warehouse without '/' is a name (Polaris, Lakekeeper, Nessie): it goes to the
+         * server as GET /v1/config?warehouse=<name>, and locations come from the server. */
+        I2I_TRY_GOTO(storage_local_open(&c->files, err), rc, fail);
+    } else if (wh) {
         I2I_TRY_GOTO(normalize_warehouse(wh, base_dir, &ctx->warehouse, err), rc, fail);
         rc = storage_open_for(ctx->warehouse, configs, &c->files, err);
         if (rc != I2I_OK) {

@@ -37,6 +37,11 @@
 
 #define REST_BODY_MAX (64u * 1024u * 1024u)
 
+/* Without a warehouse location (a warehouse name, and a server that names no location) a new
+ * table's location is left to the server: default_location answers this placeholder and
+ * rest_create leaves "location" out of the request; the server's reply carries the real one. */
+#define REST_SERVER_ASSIGNED "rest-server-assigned:"
+
 typedef struct rest_state {
     cat_ctx *ctx;
     http_client *http;
@@ -555,6 +560,7 @@ static int rest_create(rest_state *s, const char *ns, const char *table, const j
     json_t *order = pick(md, "sort-orders", "order-id", "default-sort-order-id");
     json_t *props = json_deep_copy(json_object_get(md, "properties"));
     json_t *body = NULL, *j = NULL;
+    const char *loc;
     int rc;
     if (!props) props = json_object();
     if (!url || !what || !props) {
@@ -575,8 +581,10 @@ static int rest_create(rest_state *s, const char *ns, const char *table, const j
     }
     body = json_pack("{s:s, s:O, s:O, s:b}", "name", table, "schema", schema, "properties", props,
                      "stage-create", 0);
-    if (!body || (json_object_get(md, "location") &&
-                  json_object_set(body, "location", json_object_get(md, "location")) != 0) ||
+    loc = json_string_value(json_object_get(md, "location"));
+    if (loc && strncmp(loc, REST_SERVER_ASSIGNED, strlen(REST_SERVER_ASSIGNED)) == 0)
+        loc = NULL; /* the server chooses */
+    if (!body || (loc && json_object_set_new(body, "location", json_string(loc)) != 0) ||
         (spec && json_object_set(body, "partition-spec", spec) != 0) ||
         (order && json_object_set(body, "write-order", order) != 0)) {
         rc = i2i_error_nomem(err, "create table");
@@ -636,11 +644,10 @@ static int rest_default_location(void *state, const char *ns, const char *table,
     rest_state *s = state;
     char *nsp, *dir;
     *out = NULL;
-    if (!s->ctx->warehouse)
-        return i2i_error_set(err, I2I_ERR_INVALID,
-                             "catalog '%s': no warehouse (set \"warehouse\", or have the server's "
-                             "/v1/config give one) to place table '%s.%s'",
-                             s->ctx->name, ns, table);
+    if (!s->ctx->warehouse) {
+        *out = cat_printf("%s/%s/%s", REST_SERVER_ASSIGNED, ns, table);
+        return *out ? I2I_OK : i2i_error_nomem(err, "default location");
+    }
     nsp = cat_ns_path(ns);
     dir = nsp ? cat_join(s->ctx->warehouse, nsp) : NULL;
     *out = dir ? cat_join(dir, table) : NULL;

@@ -91,7 +91,10 @@ int iceberg_table_create(catalog *c, const char *ns, const char *name,
     }
     rc = ice_table_adopt(t, &ct, err);
     if (rc == I2I_OK) {
-        I2I_INFO("created Iceberg table %s.%s (v%d) at %s", ns, name, t->m.format_version, loc);
+        /* the location as the catalog has it (a REST server may have chosen it) */
+        const char *at = json_string_value(json_object_get(t->ct.metadata, "location"));
+        I2I_INFO("created Iceberg table %s.%s (v%d) at %s", ns, name, t->m.format_version,
+                 at ? at : loc);
         *out = t;
         t = NULL;
     }

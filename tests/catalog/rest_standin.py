@@ -1,12 +1,17 @@
 """A stand-in Iceberg REST catalog for tests (Python stdlib only), on a random loopback port.
 
-`python rest_standin.py [--token T] [--oauth ID:SECRET] [--token-ttl S] [--sigv4 A:S:R[:T]] COMMAND ...`
+`python rest_standin.py [--token T] [--oauth ID:SECRET] [--token-ttl S] [--sigv4 A:S:R[:T]]
+[--warehouse-name NAME] COMMAND ...`
 starts the server, runs COMMAND with I2I_TEST_REST_URI, I2I_TEST_REST_WAREHOUSE (a fresh local
 directory) and I2I_TEST_REST_TOKEN / I2I_TEST_REST_CREDENTIAL / I2I_TEST_REST_SIGV4 in its environment, and exits with
 COMMAND's status. Importable too: `with RestStandin(...) as rest:` (rest.uri, rest.warehouse).
 
 What it implements of the REST catalog OpenAPI contract (the parts a writer needs):
-  GET  /v1/config?warehouse=W         defaults {} and overrides {"prefix": "standin"}
+  GET  /v1/config?warehouse=W         defaults {} and overrides {"prefix": "standin"}; with
+                                      --warehouse-name N the query must name N (404
+                                      NoSuchWarehouseException otherwise), the prefix is
+                                      "wh-7c1e-N", tables get locations in the server's own
+                                      warehouse, and I2I_TEST_REST_WAREHOUSE is N
   POST /v1/oauth/tokens               client_credentials grant (form body), tokens expire
   GET/POST /v1/{prefix}/namespaces    list / create (409 AlreadyExistsException)
   GET/HEAD/DELETE /v1/{prefix}/namespaces/{ns}   (levels joined by %1F)
@@ -149,8 +154,13 @@ def sigv4_check(sig, method, raw_path, headers, body):
 
 
 class State:
-    def __init__(self, warehouse, token=None, oauth=None, token_ttl=3600, sigv4=None):
+    def __init__(self, warehouse, token=None, oauth=None, token_ttl=3600, sigv4=None,
+                 warehouse_name=None):
         self.sigv4 = sigv4  # (access key id, secret, region, session token or None)
+        # a named warehouse (Polaris, Lakekeeper): /v1/config needs ?warehouse=<name> and answers
+        # a prefix of its own that every other path must carry
+        self.warehouse_name = warehouse_name
+        self.prefix = "wh-7c1e-%s" % warehouse_name if warehouse_name else PREFIX
         self.lock = threading.Lock()
         self.warehouse = warehouse
         self.static_token = token
@@ -439,8 +449,13 @@ class Handler(BaseHTTPRequestHandler):
                 self.check_auth()
                 if parts == ["config"] and method == "GET":
                     self.st.stats["config"] += 1
-                    return self.reply(200, {"defaults": {}, "overrides": {"prefix": PREFIX}})
-                if parts[:1] != [PREFIX]:
+                    if self.st.warehouse_name:
+                        asked = urllib.parse.parse_qs(url.query).get("warehouse", [None])[0]
+                        if asked != self.st.warehouse_name:
+                            raise RestError(404, "NoSuchWarehouseException",
+                                            "Warehouse %r not found (give ?warehouse=<name>)" % asked)
+                    return self.reply(200, {"defaults": {}, "overrides": {"prefix": self.st.prefix}})
+                if parts[:1] != [self.st.prefix]:
                     raise RestError(404, "NoSuchEndpointException", "no such endpoint %s" % url.path)
                 parts = parts[1:]
                 result = self.route(method, parts)
@@ -545,8 +560,10 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class RestStandin:
-    def __init__(self, token=None, oauth=None, token_ttl=3600, warehouse=None, sigv4=None):
+    def __init__(self, token=None, oauth=None, token_ttl=3600, warehouse=None, sigv4=None,
+                 warehouse_name=None):
         self.token, self.oauth, self.token_ttl = token, oauth, token_ttl
+        self.warehouse_name = warehouse_name
         self.sigv4 = sigv4  # "ACCESS:SECRET:REGION[:SESSION_TOKEN]"
         self.tmp = None
         self.warehouse = warehouse
@@ -560,7 +577,7 @@ class RestStandin:
         self.server.daemon_threads = True
         self.server.state = State("file://" + self.warehouse, self.token,
                                   tuple(self.oauth.split(":", 1)) if self.oauth else None, self.token_ttl,
-                                  self._sigv4_tuple())
+                                  self._sigv4_tuple(), self.warehouse_name)
         self.uri = "http://127.0.0.1:%d" % self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -594,7 +611,7 @@ class RestStandin:
 
 
 def main(argv):
-    token = oauth = sigv4 = None
+    token = oauth = sigv4 = warehouse_name = None
     ttl = 3600
     while argv and argv[0].startswith("--"):
         opt = argv.pop(0)
@@ -606,12 +623,16 @@ def main(argv):
             ttl = int(argv.pop(0))
         elif opt == "--sigv4":
             sigv4 = argv.pop(0)
+        elif opt == "--warehouse-name":
+            warehouse_name = argv.pop(0)
         else:
             raise SystemExit("rest_standin: unknown option %s" % opt)
     if not argv:
         raise SystemExit(__doc__)
-    with RestStandin(token, oauth, ttl, sigv4=sigv4) as rest:
-        env = dict(os.environ, I2I_TEST_REST_URI=rest.uri, I2I_TEST_REST_WAREHOUSE=rest.warehouse)
+    with RestStandin(token, oauth, ttl, sigv4=sigv4, warehouse_name=warehouse_name) as rest:
+        # with a named warehouse the client is given the name, not the location
+        env = dict(os.environ, I2I_TEST_REST_URI=rest.uri,
+                   I2I_TEST_REST_WAREHOUSE=warehouse_name or rest.warehouse)
         if token:
             env["I2I_TEST_REST_TOKEN"] = token
         if oauth:

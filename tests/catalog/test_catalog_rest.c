@@ -443,13 +443,16 @@ TEST(a_create_whose_reply_failed_but_landed_is_taken_on_the_repeat_409)
     /* refused with 503 (not created) while another writer's different table is there: the
      * repeat's 409 is not taken as ours */
     {
-        char *loc = NULL, *other;
+        char *loc = NULL;
         json_t *md;
         catalog_commit_request req = {0};
         REQUIRE_OK(catalog_default_location(c, "landed", "c", &loc, &e), &e);
-        other = cat_printf("%s-elsewhere", loc);
-        md = new_metadata(other);
-        free(other);
+        /* the same location, but "usage" is a long: not the table this run asks for */
+        md = new_metadata(loc);
+        json_object_set_new(json_array_get(json_object_get(json_array_get(json_object_get(md, "schemas"), 0),
+                                                           "fields"),
+                                           1),
+                            "type", json_string("long"));
         req.new_metadata = md;
         REQUIRE_OK(catalog_commit(c, "landed", "c", &req, &t, &e), &e);
         catalog_table_clear(&t);
@@ -465,4 +468,32 @@ TEST(a_create_whose_reply_failed_but_landed_is_taken_on_the_repeat_409)
     CHECK(strstr(e.msg, "409") != NULL);
     catalog_table_clear(&t);
     catalog_close(c);
+}
+
+TEST(a_named_warehouse_is_sent_to_config_and_its_prefix_used)
+{
+    i2i_error e;
+    json_t *cfg;
+    catalog *c = NULL;
+    catalog_table t = {0};
+    const char *wh = getenv("I2I_TEST_REST_WAREHOUSE");
+    if (!wh || strchr(wh, '/')) return; /* the runs with a warehouse location */
+    cfg = configs();
+    REQUIRE(cfg != NULL);
+    /* the server (not the client) placed the tables: their locations are the server's */
+    c = open_rest(&e);
+    REQUIRE(c != NULL);
+    REQUIRE_OK(catalog_ensure_namespace(c, "named", &e), &e);
+    REQUIRE_OK(create(c, "named", "t", &t, &e), &e);
+    CHECK(strncmp(t.metadata_location, "file:///", 8) == 0);
+    CHECK(strstr(t.metadata_location, "/named/t/metadata/00000-") != NULL);
+    CHECK(strstr(t.metadata_location, "rest-server-assigned") == NULL);
+    CHECK(local_exists(t.metadata_location));
+    catalog_table_clear(&t);
+    catalog_close(c);
+    /* an unknown warehouse name: the server's 404 */
+    json_object_set_new(cfg, "warehouse", json_string("no_such_wh"));
+    CHECK_EQ_INT(catalog_open(cfg, NULL, &c, &e), I2I_ERR_NOT_FOUND);
+    CHECK(strstr(e.msg, "no_such_wh") != NULL);
+    json_decref(cfg);
 }
