@@ -169,6 +169,10 @@ static int rest_call_once(rest_state *s, const char *method, const char *url, co
         if (!text) return i2i_error_nomem(err, "REST request body");
     }
     rc = http_headers_add(&hdrs, "Accept", "application/json", 0, err);
+    /* ask for vended credentials (REST spec; PyIceberg sends it on every request too): a server
+     * that supports it answers a table's S3 keys in LoadTableResult config/storage-credentials */
+    if (rc == I2I_OK)
+        rc = http_headers_add(&hdrs, "X-Iceberg-Access-Delegation", "vended-credentials", 0, err);
     if (rc == I2I_OK && body)
         rc = http_headers_add(&hdrs, "Content-Type", "application/json", 0, err);
     if (rc == I2I_OK && s->token) {
@@ -377,6 +381,53 @@ static json_t *ns_levels(const char *ns)
 
 /* ---------------------------------------------------------------- operations */
 
+/* The FileIO keys a LoadTableResult hands out for its table (REST spec 1.6+, as PyIceberg and
+ * Java use them): "config", overlaid by the "storage-credentials" entry whose prefix is the
+ * longest one the table's location starts with (the spec says a matching storage credential
+ * wins over config). String values only (the spec's map<string, string>). Secrets among them
+ * are registered with the logger at once. out->config stays NULL when there is nothing. */
+static int take_table_config(rest_state *s, const json_t *j, catalog_table *out, i2i_error *err)
+{
+    const json_t *cfg = json_object_get(j, "config"), *creds = json_object_get(j, "storage-credentials");
+    const char *loc = json_string_value(json_object_get(out->metadata, "location"));
+    const json_t *best = NULL, *e;
+    json_t *v;
+    size_t best_len = 0, i;
+    const char *key;
+    json_t *merged = json_object();
+    if (!merged) return i2i_error_nomem(err, "table config");
+    json_array_foreach(creds, i, e)
+    {
+        const char *prefix = json_string_value(json_object_get(e, "prefix"));
+        size_t n = prefix ? strlen(prefix) : 0;
+        if (loc && prefix && strncmp(loc, prefix, n) == 0 && (!best || n > best_len)) {
+            best = json_object_get(e, "config");
+            best_len = n;
+        }
+    }
+    json_object_foreach((json_t *)cfg, key, v)
+    {
+        if (json_is_string(v) && json_object_set(merged, key, v) != 0) goto nomem;
+    }
+    json_object_foreach((json_t *)best, key, v)
+    {
+        if (json_is_string(v) && json_object_set(merged, key, v) != 0) goto nomem;
+    }
+    if (json_object_size(merged) == 0) {
+        json_decref(merged);
+        return I2I_OK;
+    }
+    cat_register_secrets(merged);
+    json_decref(out->config);
+    out->config = merged;
+    I2I_DEBUG("catalog '%s': table config from the server: %zu key(s)%s", s->ctx->name,
+              json_object_size(merged), best ? " (with a storage credential)" : "");
+    return I2I_OK;
+nomem:
+    json_decref(merged);
+    return i2i_error_nomem(err, "table config");
+}
+
 /* A LoadTableResult / CommitTableResponse into out. */
 static int take_result(rest_state *s, json_t *j, const char *what, catalog_table *out,
                        i2i_error *err)
@@ -387,7 +438,8 @@ static int take_result(rest_state *s, json_t *j, const char *what, catalog_table
         return i2i_error_set(err, I2I_ERR_FORMAT,
                              "catalog '%s': %s: the reply lacks metadata-location or metadata",
                              s->ctx->name, what);
-    return cat_table_set(out, loc, md, err);
+    I2I_TRY(cat_table_set(out, loc, md, err));
+    return take_table_config(s, j, out, err);
 }
 
 static int rest_load(void *state, const char *ns, const char *table, catalog_table *out,
@@ -629,6 +681,11 @@ static int rest_commit(void *state, const char *ns, const char *table,
     }
     rc = rest_call(s, "POST", url, body, RK_COMMIT, what, &j, err);
     if (rc == I2I_OK) rc = take_result(s, j, what, out, err);
+    /* a CommitTableResponse carries no config: the table keeps the one it was loaded with */
+    if (rc == I2I_OK && !out->config && req->base->config) {
+        out->config = json_deep_copy(req->base->config);
+        if (!out->config) rc = i2i_error_nomem(err, "commit");
+    }
 done:
     json_decref(levels);
     json_decref(body);
