@@ -160,6 +160,8 @@ class State:
         # a named warehouse (Polaris, Lakekeeper): /v1/config needs ?warehouse=<name> and answers
         # a prefix of its own that every other path must carry
         self.warehouse_name = warehouse_name
+        self.vended = None  # {"config": {...}, "storage-credentials": [...]} handed out on request
+        self.s3_client = None  # a boto3 S3 client for metadata under s3:// (importers give one)
         self.prefix = "wh-7c1e-%s" % warehouse_name if warehouse_name else PREFIX
         self.lock = threading.Lock()
         self.warehouse = warehouse
@@ -186,6 +188,10 @@ class State:
             except ValueError:
                 version = 0
         location = "%s/%05d-%s.metadata.json" % (meta_dir, version, uuid.uuid4())
+        if location.startswith("s3://") and self.s3_client is not None:
+            bucket, _, key = location[5:].partition("/")
+            self.s3_client.put_object(Bucket=bucket, Key=key, Body=json.dumps(md).encode())
+            return location
         path = local_path(location)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = path + ".tmp"
@@ -502,7 +508,7 @@ class Handler(BaseHTTPRequestHandler):
                 fault = st.create_faults.pop(0) if st.create_faults else None
                 if fault == "503":
                     raise RestError(503, "ServiceUnavailableException", "injected: create refused")
-                return 200, st.create_table(ns, self.json_body()), fault
+                return 200, self.vend(st.create_table(ns, self.json_body())), fault
             if method == "GET":
                 if ns not in st.namespaces:
                     raise RestError(404, "NoSuchNamespaceException", "Namespace does not exist")
@@ -516,7 +522,7 @@ class Handler(BaseHTTPRequestHandler):
                     raise RestError(404, "NoSuchTableException", "Table does not exist: %s.%s" % (".".join(ns), name))
                 st.stats["loads"] += 1
                 loc, md = st.tables[key]
-                return (200, {"metadata-location": loc, "metadata": md, "config": {}}, None) \
+                return (200, self.vend({"metadata-location": loc, "metadata": md, "config": {}}), None) \
                     if method == "GET" else (204, None, None)
             if method == "POST":
                 body, fault = st.commit(ns, name, self.json_body())
@@ -528,6 +534,20 @@ class Handler(BaseHTTPRequestHandler):
                 return 204, None, None
         raise RestError(404 if method in ("GET", "HEAD") else 405, "NoSuchEndpointException",
                         "no such endpoint %s %s" % (method, "/".join(parts)))
+
+    def vend(self, result):
+        """A LoadTableResult with the vended config and storage credentials, when the client
+        asked for them with X-Iceberg-Access-Delegation: vended-credentials (as Polaris does)."""
+        st = self.st
+        asked = "vended-credentials" in (self.headers.get("X-Iceberg-Access-Delegation") or "")
+        if asked:
+            st.stats["delegation_asked"] = st.stats.get("delegation_asked", 0) + 1
+        if st.vended and asked:
+            result["config"] = dict(st.vended.get("config") or {})
+            if st.vended.get("storage-credentials"):
+                result["storage-credentials"] = copy.deepcopy(st.vended["storage-credentials"])
+            st.stats["vended"] = st.stats.get("vended", 0) + 1
+        return result
 
     def oauth_token(self):
         st = self.st
@@ -561,9 +581,13 @@ class Handler(BaseHTTPRequestHandler):
 
 class RestStandin:
     def __init__(self, token=None, oauth=None, token_ttl=3600, warehouse=None, sigv4=None,
-                 warehouse_name=None):
+                 warehouse_name=None, vended=None, s3_client=None):
         self.token, self.oauth, self.token_ttl = token, oauth, token_ttl
         self.warehouse_name = warehouse_name
+        # vended: {"config": {...}, "storage-credentials": [{"prefix", "config"}]} for every
+        # load/create that asks; s3_client: boto3 client the server writes s3:// metadata with
+        # (warehouse may then be an s3:// location)
+        self.vended, self.s3_client = vended, s3_client
         self.sigv4 = sigv4  # "ACCESS:SECRET:REGION[:SESSION_TOKEN]"
         self.tmp = None
         self.warehouse = warehouse
@@ -572,12 +596,16 @@ class RestStandin:
         if not self.warehouse:
             self.tmp = tempfile.mkdtemp(prefix="i2i-rest-")
             self.warehouse = os.path.join(self.tmp, "warehouse")
-        os.makedirs(self.warehouse, exist_ok=True)
+        remote = "://" in self.warehouse
+        if not remote:
+            os.makedirs(self.warehouse, exist_ok=True)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.server.state = State("file://" + self.warehouse, self.token,
+        self.server.state = State(self.warehouse if remote else "file://" + self.warehouse, self.token,
                                   tuple(self.oauth.split(":", 1)) if self.oauth else None, self.token_ttl,
                                   self._sigv4_tuple(), self.warehouse_name)
+        self.server.state.vended = self.vended
+        self.server.state.s3_client = self.s3_client
         self.uri = "http://127.0.0.1:%d" % self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
