@@ -4,14 +4,21 @@
  * sort order, properties and location; a commit sends the CommitTableRequest built by the commit
  * loop (requirements + updates); both answer with the new metadata-location and metadata.
  *
- * Keys (PyIceberg names): uri (required), warehouse (sent to GET /v1/config), prefix (used when
- * the server's config does not set one), token (static bearer token), credential
- * ("client_id:client_secret", OAuth2 client credentials), oauth2-server-uri (default
- * <uri>/v1/oauth/tokens), scope (default "catalog"), rest.request-timeout-ms (this project's).
- * rest.sigv4-enabled is refused (not implemented yet).
+ * Keys (PyIceberg names): uri (required), warehouse (sent to GET /v1/config; a value without '/'
+ * is a warehouse name and the server places new tables), prefix (used when the server's config
+ * does not set one), token (static bearer token), credential ("client_id:client_secret", OAuth2
+ * client credentials), oauth2-server-uri (default <uri>/v1/oauth/tokens), scope (default
+ * "catalog"), rest.sigv4-enabled with rest.signing-region, rest.signing-name and
+ * rest.access-key-id / rest.secret-access-key / rest.session-token (see rest_sigv4_open for the
+ * fallbacks), rest.request-timeout-ms (this project's).
  *
  * Config: GET /v1/config?warehouse=W; overrides > client keys > defaults for "prefix" and
  * "warehouse".
+ *
+ * Vended credentials: every request asks for them (X-Iceberg-Access-Delegation); a
+ * LoadTableResult's config and longest-prefix storage-credentials entry become the table's
+ * catalog_table.config (take_table_config), which catalog_table_storage lays over
+ * catalog_configs for that table's files.
  *
  * Errors (what a commit's reply means):
  *   409                       I2I_ERR_CONFLICT (CommitFailedException): reload, re-apply, retry;
@@ -19,12 +26,14 @@
  *                             reloads and looks for its snapshot before any retry;
  *   401 with OAuth2           the token is fetched again once and the request repeated (a 401
  *                             is a refusal, nothing was applied).
- * Reads and namespace calls are retried by the http layer (idempotent); a commit never is.
+ * Reads, namespace calls and creates are retried by the http layer; a commit never is. A create
+ * repeated after a 5xx or timeout that meets 409 is resolved by rest_create_landed.
  *
- * Tokens (static, OAuth2 access tokens, the client secret) are registered with the logger and go
- * out only as secret headers or in the token request's body, which is never logged. An OAuth2
- * token is refreshed before it expires: at half its lifetime when it lives under 2 minutes, else
- * 60 s before the end.
+ * Tokens (static, OAuth2 access tokens, the client secret, SigV4 keys) are registered with the
+ * logger and go out only as secret headers or in the token request's body, which is never
+ * logged. An OAuth2 token is refreshed before it expires: at half its lifetime when it lives
+ * under 2 minutes, else 60 s before the end; the replaced one leaves the registry
+ * (retire_token).
  */
 #include "catalog_internal.h"
 
