@@ -393,7 +393,8 @@ static json_t *ns_levels(const char *ns)
 /* The FileIO keys a LoadTableResult hands out for its table (REST spec 1.6+, as PyIceberg and
  * Java use them): "config", overlaid by the "storage-credentials" entry whose prefix is the
  * longest one the table's location starts with (the spec says a matching storage credential
- * wins over config). String values only (the spec's map<string, string>). Secrets among them
+ * wins over config). String values (the spec's map<string, string>) and, leniently, booleans
+ * (storage reads "true"/"false" either way); anything else is skipped. Secrets among them
  * are registered with the logger at once. out->config stays NULL when there is nothing. */
 static int take_table_config(rest_state *s, const json_t *j, catalog_table *out, i2i_error *err)
 {
@@ -416,11 +417,13 @@ static int take_table_config(rest_state *s, const json_t *j, catalog_table *out,
     }
     json_object_foreach((json_t *)cfg, key, v)
     {
-        if (json_is_string(v) && json_object_set(merged, key, v) != 0) goto nomem;
+        if ((json_is_string(v) || json_is_boolean(v)) && json_object_set(merged, key, v) != 0)
+            goto nomem;
     }
     json_object_foreach((json_t *)best, key, v)
     {
-        if (json_is_string(v) && json_object_set(merged, key, v) != 0) goto nomem;
+        if ((json_is_string(v) || json_is_boolean(v)) && json_object_set(merged, key, v) != 0)
+            goto nomem;
     }
     if (json_object_size(merged) == 0) {
         json_decref(merged);
