@@ -15,25 +15,6 @@ static const char *cfg_str(const json_t *configs, const char *key)
     return json_string_value(json_object_get(configs, key));
 }
 
-/* Values of keys that look like credentials are redacted from every log line and error. */
-static void register_secrets(const json_t *configs)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)configs, key, v)
-    {
-        static const char *marks[] = {"secret", "token", "password", "credential", "key-id"};
-        size_t i;
-        if (!json_is_string(v)) continue;
-        for (i = 0; i < sizeof marks / sizeof marks[0]; i++) {
-            if (strcasestr(key, marks[i])) {
-                i2i_log_add_secret(json_string_value(v));
-                break;
-            }
-        }
-    }
-}
-
 /* Warehouse as a fully qualified location: plain paths resolve against base_dir and become
  * file:///abs; file:/abs and file://localhost/abs become file:///abs; other schemes stay. The
  * trailing '/' goes. */
@@ -117,7 +98,9 @@ static const char *const KEYS_SQL[] = {"init_catalog_tables", NULL};
 static const char *const KEYS_HADOOP[] = {NULL};
 static const char *const KEYS_REST[] = {"token", "credential", "oauth2-server-uri", "scope",
                                         "prefix", "rest.request-timeout-ms",
-                                        "rest.sigv4-enabled", NULL};
+                                        "rest.sigv4-enabled", "rest.signing-region",
+                                        "rest.signing-name", "rest.access-key-id",
+                                        "rest.secret-access-key", "rest.session-token", NULL};
 
 /* Unknown keys are warned about (by name, never by value: it may be a secret). */
 static void warn_unknown_keys(const json_t *configs, const char *type, const char *name)
@@ -180,7 +163,7 @@ int catalog_open(const json_t *configs, const char *base_dir, catalog **out, i2i
     *out = NULL;
     if (!json_is_object(configs))
         return i2i_error_set(err, I2I_ERR_INVALID, "catalog_configs must be a JSON object");
-    register_secrets(configs);
+    cat_register_secrets(configs);
     I2I_TRY(infer_type(configs, type, sizeof type, err));
     name = cfg_str(configs, "name");
     if (json_object_get(configs, "name") && (!name || !*name))
@@ -202,13 +185,27 @@ int catalog_open(const json_t *configs, const char *base_dir, catalog **out, i2i
     ctx->name = i2i_strdup(name);
     c->name = i2i_strdup(name);
     ctx->props = json_incref((json_t *)configs);
+    c->props = json_incref((json_t *)configs);
     if (!ctx->name || !c->name) {
         rc = i2i_error_nomem(err, "opening a catalog");
         goto fail;
     }
-    if (wh) {
+    if (wh && strcmp(type, "rest") == 0 && !strchr(wh, '/')) {
+        /* A REST warehouse without '/' is a name (Polaris, Lakekeeper, Nessie): it goes to the
+         * server as GET /v1/config?warehouse=<name>, and locations come from the server. */
+        I2I_TRY_GOTO(storage_local_open(&c->files, err), rc, fail);
+    } else if (wh) {
         I2I_TRY_GOTO(normalize_warehouse(wh, base_dir, &ctx->warehouse, err), rc, fail);
         rc = storage_open_for(ctx->warehouse, configs, &c->files, err);
+        if (rc == I2I_ERR_AUTH && strcmp(type, "rest") == 0) {
+            /* A REST server may vend each table's credentials: no keys here is not an error
+             * yet. Tables without vended keys fail in catalog_table_storage, naming them. */
+            I2I_DEBUG("catalog '%s': no storage keys for warehouse '%s' in the configs (%s); "
+                      "expecting vended credentials",
+                      name, ctx->warehouse, err ? err->msg : "");
+            i2i_error_clear(err);
+            rc = storage_local_open(&c->files, err);
+        }
         if (rc != I2I_OK) {
             i2i_error_wrap(err, "catalog '%s': warehouse '%s'", name, ctx->warehouse);
             goto fail;
@@ -239,6 +236,7 @@ fail:
     cat_ctx_free(ctx);
     if (c) {
         storage_close(c->files);
+        json_decref(c->props);
         free(c->name);
         free(c);
     }
@@ -250,8 +248,39 @@ void catalog_close(catalog *c)
     if (!c) return;
     if (c->ops && c->ops->close) c->ops->close(c->state);
     storage_close(c->files);
+    json_decref(c->props);
     free(c->name);
     free(c);
+}
+
+int catalog_table_storage(catalog *c, const catalog_table *t, storage **out, int *owned,
+                          i2i_error *err)
+{
+    const char *loc = json_string_value(json_object_get(t ? t->metadata : NULL, "location"));
+    const char *want = loc ? storage_backend_for(loc) : NULL;
+    json_t *merged;
+    int rc;
+    *out = NULL;
+    *owned = 0;
+    if (!loc || ((!t->config || json_object_size(t->config) == 0) && want && c->files &&
+                 strcmp(c->files->ops->name, want) == 0)) {
+        *out = c->files;
+        return I2I_OK;
+    }
+    merged = c->props ? json_deep_copy(c->props) : json_object();
+    if (!merged || (t->config && json_object_update(merged, t->config) != 0)) {
+        json_decref(merged);
+        return i2i_error_nomem(err, "table FileIO properties");
+    }
+    rc = storage_open_for(loc, merged, out, err);
+    json_decref(merged);
+    if (rc != I2I_OK)
+        return CAT_WRAP(rc, err, "catalog '%s': storage for table location '%s'%s", c->name, loc,
+                        t->config && json_object_size(t->config) ? " (with the catalog's vended "
+                                                                  "table config)"
+                                                                : "");
+    *owned = 1;
+    return I2I_OK;
 }
 
 void catalog_set_fault(catalog *c, const i2i_fault *fault)

@@ -10,7 +10,8 @@
  *   rest   - an Iceberg REST catalog (catalog_rest.c): the server writes metadata files; a create
  *            sends schema/spec/order/properties/location, a commit the request's
  *            requirements/updates; 409 -> CONFLICT, 5xx/timeout on a commit -> UNKNOWN; auth by
- *            static token or OAuth2 client credentials (SigV4 not supported yet).
+ *            static token, OAuth2 client credentials or SigV4; vended credentials (a table's
+ *            config / storage-credentials) reach its FileIO through catalog_table_storage.
  *
  * The catalog writes the new metadata file itself (names differ per back-end: NNNNN-uuid for sql
  * and rest, vN for hadoop) and swaps the pointer with compare-and-swap semantics:
@@ -58,6 +59,11 @@ typedef struct catalog catalog;
 typedef struct catalog_table {
     char *metadata_location; /* malloc'd */
     json_t *metadata;        /* owned reference */
+    /* FileIO properties the catalog hands out for this table (REST: the LoadTableResult's
+     * "config" overlaid with the longest-prefix "storage-credentials" entry: vended S3 keys,
+     * endpoint, region...), owned; NULL = none. They take precedence over catalog_configs when
+     * the table's files are written (catalog_table_storage). */
+    json_t *config;
 } catalog_table;
 
 void catalog_table_clear(catalog_table *t);
@@ -95,6 +101,7 @@ struct catalog {
     const catalog_ops *ops;
     void *state;
     storage *files; /* FileIO for metadata and data files (owned by the catalog) */
+    json_t *props;  /* the catalog_configs (reference): FileIO keys for catalog_table_storage */
     char *name;     /* catalog name ("iceberg" by default) */
     i2i_fault fault; /* test fault injection (catalog_set_fault); zero = none */
 };
@@ -115,6 +122,13 @@ int catalog_commit(catalog *c, const char *ns, const char *table, const catalog_
 int catalog_default_location(catalog *c, const char *ns, const char *table, char **out,
                              i2i_error *err);
 int catalog_drop_table(catalog *c, const char *ns, const char *table, i2i_error *err);
+
+/* The FileIO for a table's files: the catalog's own `files` when the table brings no config of
+ * its own and its location has the same scheme family, else a storage opened for the table's
+ * location with catalog_configs overlaid by t->config (the table's keys win, as in PyIceberg).
+ * *owned = 1 when the caller must storage_close it (after every writer using it is done). */
+int catalog_table_storage(catalog *c, const catalog_table *t, storage **out, int *owned,
+                          i2i_error *err);
 
 /* Test fault injection for this catalog only (NULL = none). Points of the sql back-end's
  * commit, each failing with the hook's status when it returns one:

@@ -58,6 +58,10 @@ const char *cat_basename(const char *location);
 /* i2i_error_wrap that yields rc, also when err is NULL. */
 #define CAT_WRAP(rc, err, ...) (i2i_error_wrap((err), __VA_ARGS__), (rc))
 
+/* Values of keys that look like credentials (secret, token, password, credential, key-id) are
+ * registered with the logger: catalog_configs at open, a REST table's vended config on load. */
+void cat_register_secrets(const json_t *configs);
+
 /* Fill out from a location and a metadata object (deep copy); clears out first. */
 int cat_table_set(catalog_table *out, const char *location, const json_t *metadata,
                   i2i_error *err);

@@ -4,14 +4,21 @@
  * sort order, properties and location; a commit sends the CommitTableRequest built by the commit
  * loop (requirements + updates); both answer with the new metadata-location and metadata.
  *
- * Keys (PyIceberg names): uri (required), warehouse (sent to GET /v1/config), prefix (used when
- * the server's config does not set one), token (static bearer token), credential
- * ("client_id:client_secret", OAuth2 client credentials), oauth2-server-uri (default
- * <uri>/v1/oauth/tokens), scope (default "catalog"), rest.request-timeout-ms (this project's).
- * rest.sigv4-enabled is refused (not implemented yet).
+ * Keys (PyIceberg names): uri (required), warehouse (sent to GET /v1/config; a value without '/'
+ * is a warehouse name and the server places new tables), prefix (used when the server's config
+ * does not set one), token (static bearer token), credential ("client_id:client_secret", OAuth2
+ * client credentials), oauth2-server-uri (default <uri>/v1/oauth/tokens), scope (default
+ * "catalog"), rest.sigv4-enabled with rest.signing-region, rest.signing-name and
+ * rest.access-key-id / rest.secret-access-key / rest.session-token (see rest_sigv4_open for the
+ * fallbacks), rest.request-timeout-ms (this project's).
  *
  * Config: GET /v1/config?warehouse=W; overrides > client keys > defaults for "prefix" and
  * "warehouse".
+ *
+ * Vended credentials: every request asks for them (X-Iceberg-Access-Delegation); a
+ * LoadTableResult's config and longest-prefix storage-credentials entry become the table's
+ * catalog_table.config (take_table_config), which catalog_table_storage lays over
+ * catalog_configs for that table's files.
  *
  * Errors (what a commit's reply means):
  *   409                       I2I_ERR_CONFLICT (CommitFailedException): reload, re-apply, retry;
@@ -19,12 +26,14 @@
  *                             reloads and looks for its snapshot before any retry;
  *   401 with OAuth2           the token is fetched again once and the request repeated (a 401
  *                             is a refusal, nothing was applied).
- * Reads and namespace calls are retried by the http layer (idempotent); a commit never is.
+ * Reads, namespace calls and creates are retried by the http layer; a commit never is. A create
+ * repeated after a 5xx or timeout that meets 409 is resolved by rest_create_landed.
  *
- * Tokens (static, OAuth2 access tokens, the client secret) are registered with the logger and go
- * out only as secret headers or in the token request's body, which is never logged. An OAuth2
- * token is refreshed before it expires: at half its lifetime when it lives under 2 minutes, else
- * 60 s before the end.
+ * Tokens (static, OAuth2 access tokens, the client secret, SigV4 keys) are registered with the
+ * logger and go out only as secret headers or in the token request's body, which is never
+ * logged. An OAuth2 token is refreshed before it expires: at half its lifetime when it lives
+ * under 2 minutes, else 60 s before the end; the replaced one leaves the registry
+ * (retire_token).
  */
 #include "catalog_internal.h"
 
@@ -33,8 +42,14 @@
 #include <strings.h>
 
 #include "../http/http.h"
+#include "../storage/s3_sigv4.h"
 
 #define REST_BODY_MAX (64u * 1024u * 1024u)
+
+/* Without a warehouse location (a warehouse name, and a server that names no location) a new
+ * table's location is left to the server: default_location answers this placeholder and
+ * rest_create leaves "location" out of the request; the server's reply carries the real one. */
+#define REST_SERVER_ASSIGNED "rest-server-assigned:"
 
 typedef struct rest_state {
     cat_ctx *ctx;
@@ -46,6 +61,12 @@ typedef struct rest_state {
     int oauth;
     char *client_id, *client_secret, *oauth_uri, *scope;
     int64_t refresh_at_ns; /* monotonic; when to fetch a new token */
+    /* SigV4 (rest.sigv4-enabled): every request signed with these */
+    int sigv4;
+    char *sig_region, *sig_service, *sig_key_id, *sig_secret, *sig_token;
+    /* attempts the http layer repeated for the last request: a create repeated after a 5xx or
+     * timeout may have landed the first time, so its 409 needs a look at the table */
+    uint64_t last_retries;
 } rest_state;
 
 enum rest_kind { RK_READ, RK_NAMESPACE, RK_CREATE, RK_COMMIT, RK_TOKEN };
@@ -73,6 +94,13 @@ static int rest_classify(void *vctx, const http_reply *r, const char *what, i2i_
                              "catalog '%s': %s: HTTP %ld: %s; the commit may or may not have been "
                              "applied",
                              cat, what, r->status, r->message);
+    if ((r->status == 401 || r->status == 403) && c->s->sigv4)
+        return i2i_error_set(err, I2I_ERR_AUTH,
+                             "catalog '%s': %s: HTTP %ld (the request was SigV4-signed for "
+                             "region '%s', service '%s': check the access key id and secret, "
+                             "\"rest.signing-region\" and \"rest.signing-name\"): %s",
+                             cat, what, r->status, c->s->sig_region, c->s->sig_service,
+                             r->message);
     if (r->status == 401 || r->status == 403)
         return i2i_error_set(err, I2I_ERR_AUTH,
                              "catalog '%s': %s: HTTP %ld (check \"token\" or \"credential\"): %s",
@@ -108,6 +136,27 @@ static int ensure_token(rest_state *s, int force, i2i_error *err)
     return fetch_token(s, err);
 }
 
+/* SigV4-sign a request (rest.sigv4-enabled): host, x-amz-date, x-amz-content-sha256 (the body's
+ * hash), the session token and, with a body, Content-Type are signed, as botocore's SigV4Auth
+ * (PyIceberg) and Java's RESTSigV4Signer sign them. The path is signed encoded twice (the rule of
+ * every AWS service but S3). A fresh signature per attempt is not needed: retries of one request
+ * stay well inside SigV4's 15-minute clock-skew window. */
+static int rest_sign(rest_state *s, const char *method, const char *url, const char *body,
+                     http_headers **hdrs, i2i_error *err)
+{
+    sigv4_signer sg;
+    s3_sig_pair ct = {"content-type", "application/json"};
+    memset(&sg, 0, sizeof sg);
+    sg.region = s->sig_region;
+    sg.service = s->sig_service;
+    sg.access_key_id = s->sig_key_id;
+    sg.secret_access_key = s->sig_secret;
+    sg.session_token = s->sig_token;
+    sg.double_encode_path = 1;
+    return sigv4_sign_http(&sg, method, url, &ct, body ? 1 : 0, body, body ? strlen(body) : 0, 0,
+                           hdrs, NULL, err);
+}
+
 /* One request; body may be NULL; *out (may be NULL) gets the parsed 2xx JSON body (NULL when
  * the body is empty). */
 static int rest_call_once(rest_state *s, const char *method, const char *url, const json_t *body,
@@ -129,14 +178,21 @@ static int rest_call_once(rest_state *s, const char *method, const char *url, co
         if (!text) return i2i_error_nomem(err, "REST request body");
     }
     rc = http_headers_add(&hdrs, "Accept", "application/json", 0, err);
+    /* ask for vended credentials (REST spec; PyIceberg sends it on every request too): a server
+     * that supports it answers a table's S3 keys in LoadTableResult config/storage-credentials */
+    if (rc == I2I_OK)
+        rc = http_headers_add(&hdrs, "X-Iceberg-Access-Delegation", "vended-credentials", 0, err);
     if (rc == I2I_OK && body)
         rc = http_headers_add(&hdrs, "Content-Type", "application/json", 0, err);
     if (rc == I2I_OK && s->token) {
         char *bearer = cat_printf("Bearer %s", s->token);
-        rc = bearer ? http_headers_add(&hdrs, "Authorization", bearer, 1, err)
+        /* SigV4 owns Authorization; a token still goes along renamed, as PyIceberg does */
+        rc = bearer ? http_headers_add(&hdrs, s->sigv4 ? "Original-Authorization" : "Authorization",
+                                       bearer, 1, err)
                     : i2i_error_nomem(err, "REST headers");
         free(bearer);
     }
+    if (rc == I2I_OK && s->sigv4) rc = rest_sign(s, method, url, text, &hdrs, err);
     if (rc != I2I_OK) goto done;
     http_collect_sink(&col, &reply, REST_BODY_MAX, &sink);
     cctx.s = s;
@@ -148,10 +204,16 @@ static int rest_call_once(rest_state *s, const char *method, const char *url, co
     req.body_len = text ? strlen(text) : 0;
     req.sink = &sink;
     req.what = what;
-    req.retry = kind != RK_COMMIT && kind != RK_CREATE;
+    /* A create is repeated after a 5xx or timeout like a read: the server refuses a second
+     * create with 409, which rest_create resolves by loading the table (rest_create_landed). */
+    req.retry = kind != RK_COMMIT;
     req.classify = rest_classify;
     req.classify_ctx = &cctx;
-    rc = http_perform(s->http, &req, NULL, NULL, err);
+    {
+        http_stats st = {0, 0};
+        rc = http_perform(s->http, &req, NULL, &st, err);
+        s->last_retries += st.retries; /* rest_call resets it; a 401 repeat adds up */
+    }
     if (rc == I2I_OK && out && reply.len > 0) {
         json_error_t je;
         *out = json_loadb((const char *)reply.data, reply.len, 0, &je);
@@ -173,6 +235,7 @@ static int rest_call(rest_state *s, const char *method, const char *url, const j
 {
     int rc;
     I2I_TRY(ensure_token(s, 0, err));
+    s->last_retries = 0;
     rc = rest_call_once(s, method, url, body, kind, what, out, err);
     if (rc == I2I_ERR_AUTH && s->oauth) {
         I2I_TRY(ensure_token(s, 1, err));
@@ -185,6 +248,26 @@ static int rest_call(rest_state *s, const char *method, const char *url, const j
         rc = I2I_ERR_UNKNOWN;
     }
     return rc;
+}
+
+/* Drop the current OAuth2 access token: wipe it and take it (and the "Bearer <token>" header
+ * value http_headers_add registered) off the logger's secret registry, so a long-running service
+ * that refreshes tokens does not accumulate them. Never for a static token, which belongs to the
+ * configs. */
+static void retire_token(rest_state *s)
+{
+    char *bearer;
+    if (!s->oauth || !s->token) return;
+    bearer = cat_printf("Bearer %s", s->token);
+    if (bearer) {
+        i2i_log_remove_secret(bearer);
+        memset(bearer, 0, strlen(bearer));
+        free(bearer);
+    }
+    i2i_log_remove_secret(s->token);
+    memset(s->token, 0, strlen(s->token));
+    free(s->token);
+    s->token = NULL;
 }
 
 static int fetch_token(rest_state *s, i2i_error *err)
@@ -235,8 +318,8 @@ static int fetch_token(rest_state *s, i2i_error *err)
                            s->ctx->name);
         goto done;
     }
+    retire_token(s);
     i2i_log_add_secret(tok);
-    free(s->token);
     s->token = i2i_strdup(tok);
     if (!s->token) {
         rc = i2i_error_nomem(err, "OAuth2 token");
@@ -307,6 +390,56 @@ static json_t *ns_levels(const char *ns)
 
 /* ---------------------------------------------------------------- operations */
 
+/* The FileIO keys a LoadTableResult hands out for its table (REST spec 1.6+, as PyIceberg and
+ * Java use them): "config", overlaid by the "storage-credentials" entry whose prefix is the
+ * longest one the table's location starts with (the spec says a matching storage credential
+ * wins over config). String values (the spec's map<string, string>) and, leniently, booleans
+ * (storage reads "true"/"false" either way); anything else is skipped. Secrets among them
+ * are registered with the logger at once. out->config stays NULL when there is nothing. */
+static int take_table_config(rest_state *s, const json_t *j, catalog_table *out, i2i_error *err)
+{
+    const json_t *cfg = json_object_get(j, "config"), *creds = json_object_get(j, "storage-credentials");
+    const char *loc = json_string_value(json_object_get(out->metadata, "location"));
+    const json_t *best = NULL, *e;
+    json_t *v;
+    size_t best_len = 0, i;
+    const char *key;
+    json_t *merged = json_object();
+    if (!merged) return i2i_error_nomem(err, "table config");
+    json_array_foreach(creds, i, e)
+    {
+        const char *prefix = json_string_value(json_object_get(e, "prefix"));
+        size_t n = prefix ? strlen(prefix) : 0;
+        if (loc && prefix && strncmp(loc, prefix, n) == 0 && (!best || n > best_len)) {
+            best = json_object_get(e, "config");
+            best_len = n;
+        }
+    }
+    json_object_foreach((json_t *)cfg, key, v)
+    {
+        if ((json_is_string(v) || json_is_boolean(v)) && json_object_set(merged, key, v) != 0)
+            goto nomem;
+    }
+    json_object_foreach((json_t *)best, key, v)
+    {
+        if ((json_is_string(v) || json_is_boolean(v)) && json_object_set(merged, key, v) != 0)
+            goto nomem;
+    }
+    if (json_object_size(merged) == 0) {
+        json_decref(merged);
+        return I2I_OK;
+    }
+    cat_register_secrets(merged);
+    json_decref(out->config);
+    out->config = merged;
+    I2I_DEBUG("catalog '%s': table config from the server: %zu key(s)%s", s->ctx->name,
+              json_object_size(merged), best ? " (with a storage credential)" : "");
+    return I2I_OK;
+nomem:
+    json_decref(merged);
+    return i2i_error_nomem(err, "table config");
+}
+
 /* A LoadTableResult / CommitTableResponse into out. */
 static int take_result(rest_state *s, json_t *j, const char *what, catalog_table *out,
                        i2i_error *err)
@@ -317,7 +450,8 @@ static int take_result(rest_state *s, json_t *j, const char *what, catalog_table
         return i2i_error_set(err, I2I_ERR_FORMAT,
                              "catalog '%s': %s: the reply lacks metadata-location or metadata",
                              s->ctx->name, what);
-    return cat_table_set(out, loc, md, err);
+    I2I_TRY(cat_table_set(out, loc, md, err));
+    return take_table_config(s, j, out, err);
 }
 
 static int rest_load(void *state, const char *ns, const char *table, catalog_table *out,
@@ -399,6 +533,88 @@ static json_t *pick(const json_t *md, const char *list, const char *id_field, co
     return NULL;
 }
 
+/* Whether the table's current schema has every field of the one we sent (same id, name, type,
+ * required), its default spec the fields we sent, and its location the one we asked for. */
+static int same_as_requested(const json_t *md, const json_t *sent)
+{
+    const json_t *want_loc = json_object_get(sent, "location"), *f, *g;
+    const json_t *have_schema = pick(md, "schemas", "schema-id", "current-schema-id");
+    const json_t *have_spec = pick(md, "partition-specs", "spec-id", "default-spec-id");
+    const json_t *want_spec = json_object_get(sent, "partition-spec");
+    size_t i, k;
+    if (want_loc) {
+        const char *a = json_string_value(want_loc), *b = json_string_value(json_object_get(md, "location"));
+        size_t na = a ? strlen(a) : 0, nb = b ? strlen(b) : 0;
+        while (na > 0 && a[na - 1] == '/') na--;
+        while (nb > 0 && b[nb - 1] == '/') nb--;
+        if (!a || !b || na != nb || strncmp(a, b, na) != 0) return 0;
+    }
+    json_array_foreach(json_object_get(json_object_get(sent, "schema"), "fields"), i, f)
+    {
+        int found = 0;
+        json_array_foreach(json_object_get(have_schema, "fields"), k, g)
+        {
+            if (json_equal(json_object_get(f, "name"), json_object_get(g, "name")) &&
+                json_equal(json_object_get(f, "id"), json_object_get(g, "id")) &&
+                json_equal(json_object_get(f, "type"), json_object_get(g, "type")) &&
+                json_is_true(json_object_get(f, "required")) ==
+                    json_is_true(json_object_get(g, "required")))
+                found = 1;
+        }
+        if (!found) return 0;
+    }
+    if (json_array_size(json_object_get(want_spec, "fields")) !=
+        json_array_size(json_object_get(have_spec, "fields")))
+        return 0;
+    json_array_foreach(json_object_get(want_spec, "fields"), i, f)
+    {
+        g = json_array_get(json_object_get(have_spec, "fields"), i);
+        if (!json_equal(json_object_get(f, "source-id"), json_object_get(g, "source-id")) ||
+            !json_equal(json_object_get(f, "transform"), json_object_get(g, "transform")))
+            return 0;
+    }
+    return 1;
+}
+
+/* A create was repeated after a 5xx or timeout and the repeat met 409: the first attempt may
+ * have created the table. Load it; when it is what we asked for (location, schema, spec) and has
+ * no snapshots yet, it is taken as created by us; anything else stays I2I_ERR_EXISTS (another
+ * writer's table: the caller loads and checks it as it does after losing a create race). */
+static int rest_create_landed(rest_state *s, const char *ns, const char *table,
+                              const json_t *sent, catalog_table *out, i2i_error *err)
+{
+    catalog_table t = {0};
+    i2i_error e2;
+    int rc;
+    i2i_error_clear(&e2);
+    rc = rest_load(s, ns, table, &t, &e2);
+    if (rc != I2I_OK) {
+        catalog_table_clear(&t);
+        if (err) *err = e2;
+        return CAT_WRAP(rc, err,
+                        "create table '%s.%s': repeated after a 5xx or timeout, it met 409; "
+                        "loading the table failed",
+                        ns, table);
+    }
+    if (!same_as_requested(t.metadata, sent) ||
+        json_array_size(json_object_get(t.metadata, "snapshots")) > 0) {
+        catalog_table_clear(&t);
+        return i2i_error_set(err, I2I_ERR_EXISTS,
+                             "catalog '%s': create table '%s.%s': repeated after a 5xx or "
+                             "timeout, it met 409 (already exists), and the table there is not "
+                             "the one requested (its location, schema or partition spec differ, "
+                             "or it has snapshots)",
+                             s->ctx->name, ns, table);
+    }
+    I2I_INFO("catalog '%s': create table '%s.%s': an earlier attempt (5xx or timeout) had "
+             "created it; using that table",
+             s->ctx->name, ns, table);
+    i2i_error_clear(err);
+    catalog_table_clear(out);
+    *out = t;
+    return I2I_OK;
+}
+
 static int rest_create(rest_state *s, const char *ns, const char *table, const json_t *md,
                        catalog_table *out, i2i_error *err)
 {
@@ -408,6 +624,7 @@ static int rest_create(rest_state *s, const char *ns, const char *table, const j
     json_t *order = pick(md, "sort-orders", "order-id", "default-sort-order-id");
     json_t *props = json_deep_copy(json_object_get(md, "properties"));
     json_t *body = NULL, *j = NULL;
+    const char *loc;
     int rc;
     if (!props) props = json_object();
     if (!url || !what || !props) {
@@ -428,15 +645,20 @@ static int rest_create(rest_state *s, const char *ns, const char *table, const j
     }
     body = json_pack("{s:s, s:O, s:O, s:b}", "name", table, "schema", schema, "properties", props,
                      "stage-create", 0);
-    if (!body || (json_object_get(md, "location") &&
-                  json_object_set(body, "location", json_object_get(md, "location")) != 0) ||
+    loc = json_string_value(json_object_get(md, "location"));
+    if (loc && strncmp(loc, REST_SERVER_ASSIGNED, strlen(REST_SERVER_ASSIGNED)) == 0)
+        loc = NULL; /* the server chooses */
+    if (!body || (loc && json_object_set_new(body, "location", json_string(loc)) != 0) ||
         (spec && json_object_set(body, "partition-spec", spec) != 0) ||
         (order && json_object_set(body, "write-order", order) != 0)) {
         rc = i2i_error_nomem(err, "create table");
         goto done;
     }
     rc = rest_call(s, "POST", url, body, RK_CREATE, what, &j, err);
-    if (rc == I2I_OK) rc = take_result(s, j, what, out, err);
+    if (rc == I2I_ERR_EXISTS && s->last_retries > 0)
+        rc = rest_create_landed(s, ns, table, body, out, err);
+    else if (rc == I2I_OK)
+        rc = take_result(s, j, what, out, err);
 done:
     json_decref(props);
     json_decref(body);
@@ -471,6 +693,11 @@ static int rest_commit(void *state, const char *ns, const char *table,
     }
     rc = rest_call(s, "POST", url, body, RK_COMMIT, what, &j, err);
     if (rc == I2I_OK) rc = take_result(s, j, what, out, err);
+    /* a CommitTableResponse carries no config: the table keeps the one it was loaded with */
+    if (rc == I2I_OK && !out->config && req->base->config) {
+        out->config = json_deep_copy(req->base->config);
+        if (!out->config) rc = i2i_error_nomem(err, "commit");
+    }
 done:
     json_decref(levels);
     json_decref(body);
@@ -486,11 +713,10 @@ static int rest_default_location(void *state, const char *ns, const char *table,
     rest_state *s = state;
     char *nsp, *dir;
     *out = NULL;
-    if (!s->ctx->warehouse)
-        return i2i_error_set(err, I2I_ERR_INVALID,
-                             "catalog '%s': no warehouse (set \"warehouse\", or have the server's "
-                             "/v1/config give one) to place table '%s.%s'",
-                             s->ctx->name, ns, table);
+    if (!s->ctx->warehouse) {
+        *out = cat_printf("%s/%s/%s", REST_SERVER_ASSIGNED, ns, table);
+        return *out ? I2I_OK : i2i_error_nomem(err, "default location");
+    }
     nsp = cat_ns_path(ns);
     dir = nsp ? cat_join(s->ctx->warehouse, nsp) : NULL;
     *out = dir ? cat_join(dir, table) : NULL;
@@ -518,12 +744,20 @@ static void rest_close(void *state)
     cat_ctx_free(s->ctx);
     free(s->base);
     free(s->prefix);
+    retire_token(s);
     free(s->token);
     free(s->client_id);
     if (s->client_secret) memset(s->client_secret, 0, strlen(s->client_secret));
     free(s->client_secret);
     free(s->oauth_uri);
     free(s->scope);
+    free(s->sig_region);
+    free(s->sig_service);
+    free(s->sig_key_id);
+    if (s->sig_secret) memset(s->sig_secret, 0, strlen(s->sig_secret));
+    free(s->sig_secret);
+    if (s->sig_token) memset(s->sig_token, 0, strlen(s->sig_token));
+    free(s->sig_token);
     free(s);
 }
 
@@ -588,13 +822,103 @@ static int load_config(rest_state *s, const json_t *configs, i2i_error *err)
     return I2I_OK;
 }
 
+/* The first non-empty string among configs[keys[i]], else the first set environment variable
+ * among envs (NULL-terminated lists; either may be NULL). */
+static const char *first_value(const json_t *configs, const char *const *keys,
+                               const char *const *envs)
+{
+    const char *v;
+    for (; keys && *keys; keys++)
+        if ((v = json_string_value(json_object_get(configs, *keys))) && *v) return v;
+    for (; envs && *envs; envs++)
+        if ((v = getenv(*envs)) && *v) return v;
+    return NULL;
+}
+
+/* rest.sigv4-enabled: sign every request with SigV4 (AWS Glue's REST endpoint, S3 Tables, API
+ * Gateway). Keys, first found wins:
+ *   region   rest.signing-region, client.region, s3.region, AWS_REGION, AWS_DEFAULT_REGION
+ *   service  rest.signing-name (default "execute-api")
+ *   keys     rest.access-key-id (Java's), client.access-key-id (PyIceberg's), s3.access-key-id,
+ *            then AWS_ACCESS_KEY_ID; the secret and session token are taken from the same
+ *            family as the key id (a key id from the configs is never paired with a secret from
+ *            the environment, as for S3 storage).
+ * PyIceberg reads client.* and then boto's default chain (environment, profiles, instance
+ * roles); profiles and instance roles are not read here. */
+static int rest_sigv4_open(rest_state *s, const json_t *configs, i2i_error *err)
+{
+    static const char *const region_keys[] = {"rest.signing-region", "client.region", "s3.region",
+                                              NULL};
+    static const char *const region_envs[] = {"AWS_REGION", "AWS_DEFAULT_REGION", NULL};
+    static const char *const families[] = {"rest.", "client.", "s3."};
+    const json_t *on = json_object_get(configs, "rest.sigv4-enabled");
+    const char *region, *service, *key = NULL, *secret = NULL, *token = NULL;
+    size_t i;
+    if (!on || json_is_false(on) || json_is_null(on) ||
+        (json_is_string(on) && strcasecmp(json_string_value(on), "false") == 0))
+        return I2I_OK;
+    if (!json_is_true(on) &&
+        !(json_is_string(on) && strcasecmp(json_string_value(on), "true") == 0))
+        return i2i_error_set(err, I2I_ERR_INVALID,
+                             "catalog '%s': \"rest.sigv4-enabled\" must be true or false",
+                             s->ctx->name);
+    region = first_value(configs, region_keys, region_envs);
+    service = json_string_value(json_object_get(configs, "rest.signing-name"));
+    if (!service || !*service) service = "execute-api";
+    for (i = 0; i < sizeof families / sizeof families[0] && !key; i++) {
+        char k[48], sk[48], tk[48];
+        const char *kk[2] = {k, NULL}, *ss[2] = {sk, NULL}, *tt[2] = {tk, NULL};
+        snprintf(k, sizeof k, "%saccess-key-id", families[i]);
+        snprintf(sk, sizeof sk, "%ssecret-access-key", families[i]);
+        snprintf(tk, sizeof tk, "%ssession-token", families[i]);
+        if ((key = first_value(configs, kk, NULL)) != NULL) {
+            secret = first_value(configs, ss, NULL);
+            token = first_value(configs, tt, NULL);
+        }
+    }
+    if (!key) {
+        static const char *const ek[] = {"AWS_ACCESS_KEY_ID", NULL};
+        static const char *const es[] = {"AWS_SECRET_ACCESS_KEY", NULL};
+        static const char *const et[] = {"AWS_SESSION_TOKEN", NULL};
+        key = first_value(NULL, NULL, ek);
+        secret = first_value(NULL, NULL, es);
+        token = first_value(NULL, NULL, et);
+    }
+    if (!region)
+        return i2i_error_set(err, I2I_ERR_INVALID,
+                             "catalog '%s': \"rest.sigv4-enabled\" needs a region: set "
+                             "\"rest.signing-region\" (or client.region, s3.region, AWS_REGION)",
+                             s->ctx->name);
+    if (!key || !secret)
+        return i2i_error_set(err, I2I_ERR_AUTH,
+                             "catalog '%s': \"rest.sigv4-enabled\" needs AWS credentials: set "
+                             "\"rest.access-key-id\" and \"rest.secret-access-key\" (or the "
+                             "client.* / s3.* keys, or AWS_ACCESS_KEY_ID and "
+                             "AWS_SECRET_ACCESS_KEY)",
+                             s->ctx->name);
+    s->sig_region = i2i_strdup(region);
+    s->sig_service = i2i_strdup(service);
+    s->sig_key_id = i2i_strdup(key);
+    s->sig_secret = i2i_strdup(secret);
+    s->sig_token = token ? i2i_strdup(token) : NULL;
+    if (!s->sig_region || !s->sig_service || !s->sig_key_id || !s->sig_secret ||
+        (token && !s->sig_token))
+        return i2i_error_nomem(err, "REST catalog SigV4 keys");
+    /* keys from the environment were not seen by catalog_open's registration */
+    i2i_log_add_secret(secret);
+    if (token) i2i_log_add_secret(token);
+    s->sigv4 = 1;
+    I2I_DEBUG("catalog '%s': REST requests are SigV4-signed (region %s, service %s)",
+              s->ctx->name, region, service);
+    return I2I_OK;
+}
+
 int catalog_rest_open(cat_ctx *ctx, const json_t *configs, const char *base_dir,
                       const catalog_ops **ops, void **state, i2i_error *err)
 {
     rest_state *s;
     http_config hc;
     char *uri = NULL, *cred = NULL, *timeout = NULL;
-    const json_t *sigv4 = json_object_get(configs, "rest.sigv4-enabled");
     int rc;
     (void)base_dir;
 
@@ -606,14 +930,7 @@ int catalog_rest_open(cat_ctx *ctx, const json_t *configs, const char *base_dir,
         return i2i_error_nomem(err, "REST catalog");
     }
     s->ctx = ctx;
-    if (sigv4 && (json_is_true(sigv4) ||
-                  (json_is_string(sigv4) && strcasecmp(json_string_value(sigv4), "true") == 0))) {
-        rc = i2i_error_set(err, I2I_ERR_UNSUPPORTED,
-                           "catalog '%s': \"rest.sigv4-enabled\" (SigV4-signed REST requests) is "
-                           "not supported yet; use \"token\" or \"credential\"",
-                           ctx->name);
-        goto fail;
-    }
+    I2I_TRY_GOTO(rest_sigv4_open(s, configs, err), rc, fail);
     I2I_TRY_GOTO(cfg_take(configs, "uri", &uri, err), rc, fail);
     if (!uri || (strncasecmp(uri, "http://", 7) != 0 && strncasecmp(uri, "https://", 8) != 0)) {
         rc = i2i_error_set(err, I2I_ERR_INVALID,

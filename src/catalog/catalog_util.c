@@ -59,13 +59,33 @@ int cat_table_set(catalog_table *out, const char *location, const json_t *metada
     return I2I_OK;
 }
 
+void cat_register_secrets(const json_t *configs)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)configs, key, v)
+    {
+        static const char *marks[] = {"secret", "token", "password", "credential", "key-id"};
+        size_t i;
+        if (!json_is_string(v)) continue;
+        for (i = 0; i < sizeof marks / sizeof marks[0]; i++) {
+            if (strcasestr(key, marks[i])) {
+                i2i_log_add_secret(json_string_value(v));
+                break;
+            }
+        }
+    }
+}
+
 void catalog_table_clear(catalog_table *t)
 {
     if (!t) return;
     free(t->metadata_location);
     json_decref(t->metadata);
+    json_decref(t->config);
     t->metadata_location = NULL;
     t->metadata = NULL;
+    t->config = NULL;
 }
 
 int cat_resolve_path(const char *path, const char *base_dir, char **out, i2i_error *err)

@@ -162,6 +162,14 @@ struct iceberg_table {
     char *name;
     catalog_table ct;
     ice_meta m;
+    /* The FileIO for this table's data and metadata files (catalog_table_storage: the catalog's,
+     * or one opened with the table's vended config). Storages opened for the table stay open
+     * until it is freed, also when a reload brings new credentials and `files` moves on: a
+     * writer started earlier may still hold the previous one. */
+    storage *files;
+    json_t *files_config; /* the table config `files` was chosen for (reference; NULL = none) */
+    storage **owned;
+    size_t nowned;
 };
 
 /* Replace the table's current state by a catalog_table (ownership taken, also on error). */

@@ -3,6 +3,39 @@
 
 #include <stdlib.h>
 
+static int same_config(const json_t *a, const json_t *b)
+{
+    if (!a || json_object_size(a) == 0) return !b || json_object_size(b) == 0;
+    return b && json_equal(a, b);
+}
+
+/* Choose the table's FileIO after its state changed: kept while the table config (vended keys)
+ * and the location's back-end stay the same, else chosen again. */
+static int table_pick_files(iceberg_table *t, i2i_error *err)
+{
+    const char *loc = json_string_value(json_object_get(t->ct.metadata, "location"));
+    const char *want = loc ? storage_backend_for(loc) : NULL;
+    storage *st = NULL, **grown;
+    int owned = 0;
+    if (t->files && same_config(t->files_config, t->ct.config) &&
+        (!want || strcmp(t->files->ops->name, want) == 0))
+        return I2I_OK;
+    I2I_TRY(catalog_table_storage(t->cat, &t->ct, &st, &owned, err));
+    if (owned) {
+        grown = realloc(t->owned, (t->nowned + 1) * sizeof *grown);
+        if (!grown) {
+            storage_close(st);
+            return i2i_error_nomem(err, "table storage");
+        }
+        t->owned = grown;
+        t->owned[t->nowned++] = st;
+    }
+    t->files = st;
+    json_decref(t->files_config);
+    t->files_config = json_incref(t->ct.config);
+    return I2I_OK;
+}
+
 int ice_table_adopt(iceberg_table *t, catalog_table *ct, i2i_error *err)
 {
     ice_meta m;
@@ -18,7 +51,9 @@ int ice_table_adopt(iceberg_table *t, catalog_table *ct, i2i_error *err)
     t->ct = *ct;
     memset(ct, 0, sizeof *ct);
     t->m = m;
-    return I2I_OK;
+    rc = table_pick_files(t, err);
+    if (rc < 0) i2i_error_wrap(err, "table %s.%s", t->ns, t->name);
+    return rc;
 }
 
 static int table_new(catalog *c, const char *ns, const char *name, iceberg_table **out,
@@ -91,7 +126,10 @@ int iceberg_table_create(catalog *c, const char *ns, const char *name,
     }
     rc = ice_table_adopt(t, &ct, err);
     if (rc == I2I_OK) {
-        I2I_INFO("created Iceberg table %s.%s (v%d) at %s", ns, name, t->m.format_version, loc);
+        /* the location as the catalog has it (a REST server may have chosen it) */
+        const char *at = json_string_value(json_object_get(t->ct.metadata, "location"));
+        I2I_INFO("created Iceberg table %s.%s (v%d) at %s", ns, name, t->m.format_version,
+                 at ? at : loc);
         *out = t;
         t = NULL;
     }
@@ -133,6 +171,9 @@ void iceberg_table_free(iceberg_table *t)
     if (!t) return;
     ice_meta_clear(&t->m);
     catalog_table_clear(&t->ct);
+    for (size_t i = 0; i < t->nowned; i++) storage_close(t->owned[i]);
+    free(t->owned);
+    json_decref(t->files_config);
     free(t->ns);
     free(t->name);
     free(t);

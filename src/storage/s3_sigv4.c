@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* ---------------------------------------------------------------- SHA-256 */
@@ -283,5 +284,144 @@ done:
     free_pairs(q, r->nquery);
     free_pairs(h, r->nheaders);
     if (rc != I2I_OK) return i2i_error_nomem(err, "signing an S3 request");
+    return rc;
+}
+
+/* ---------------------------------------------------------------- whole requests */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* n bytes of a query component, percent-decoded (malformed escapes kept as they are). */
+static char *decoded(const char *s, size_t n)
+{
+    char *out = malloc(n + 1), *o = out;
+    size_t i;
+    if (!out) return NULL;
+    for (i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            *o++ = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+            i += 2;
+        } else {
+            *o++ = s[i];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+int sigv4_sign_http(const sigv4_signer *sg, const char *method, const char *url,
+                    const s3_sig_pair *extra, size_t nextra, const void *body, size_t body_len,
+                    int64_t unix_seconds, http_headers **hdrs, i2i_buf *canonical, i2i_error *err)
+{
+    const char *sep = url ? strstr(url, "://") : NULL, *host, *path, *query;
+    char payload_hash[2 * SHA256_LEN + 1], amz_date[17];
+    char *host_copy = NULL, *path_copy = NULL;
+    s3_sig_pair *q = NULL, *h = NULL;
+    size_t nq = 0, nh = 0, i, hn;
+    i2i_buf cpath = I2I_BUF_INIT, auth = I2I_BUF_INIT;
+    s3_sig_request r;
+    int rc = I2I_ERR_NOMEM;
+
+    if (!sep)
+        return i2i_error_set(err, I2I_ERR_INVALID, "SigV4: '%s' is not an absolute URL",
+                             url ? url : "(null)");
+    host = sep + 3;
+    hn = strcspn(host, "/?#");
+    path = host + hn;
+    /* libcurl's Host leaves a scheme's default port out; the signed one must match it */
+    if ((strncasecmp(url, "https", 5) == 0 && sep - url == 5 && hn > 4 &&
+         strncmp(host + hn - 4, ":443", 4) == 0))
+        hn -= 4;
+    else if (sep - url == 4 && strncasecmp(url, "http", 4) == 0 && hn > 3 &&
+             strncmp(host + hn - 3, ":80", 3) == 0)
+        hn -= 3;
+    host_copy = i2i_strndup(host, hn);
+    query = strchr(path, '?');
+    path_copy = i2i_strndup(path, query ? (size_t)(query - path) : strcspn(path, "#"));
+    if (!host_copy || !path_copy) goto done;
+    if (!*path_copy) {
+        free(path_copy);
+        path_copy = i2i_strdup("/");
+        if (!path_copy) goto done;
+    }
+    if (sg->double_encode_path) {
+        if (http_escape(&cpath, path_copy, 1) != I2I_OK) goto done;
+    } else if (i2i_buf_append_str(&cpath, path_copy) != I2I_OK) {
+        goto done;
+    }
+    if (!i2i_buf_cstr(&cpath)) goto done;
+
+    /* query pairs, decoded: the signer encodes them canonically again */
+    if (query && query[1]) {
+        const char *p = query + 1, *end = p + strcspn(p, "#");
+        size_t cap = 1;
+        for (const char *c = p; c < end; c++) cap += *c == '&';
+        q = calloc(cap, sizeof *q);
+        if (!q) goto done;
+        while (p < end) {
+            const char *amp = memchr(p, '&', (size_t)(end - p)), *eq;
+            size_t n = amp ? (size_t)(amp - p) : (size_t)(end - p);
+            if (n > 0) {
+                eq = memchr(p, '=', n);
+                q[nq].name = decoded(p, eq ? (size_t)(eq - p) : n);
+                q[nq].value = decoded(eq ? eq + 1 : "", eq ? n - (size_t)(eq + 1 - p) : 0);
+                nq++;
+                if (!q[nq - 1].name || !q[nq - 1].value) goto done;
+            }
+            p += n + (amp ? 1 : 0);
+        }
+    }
+
+    s3_sha256_hex(body ? body : "", body ? body_len : 0, payload_hash);
+    s3_amz_date(unix_seconds ? unix_seconds : (int64_t)time(NULL), amz_date);
+    h = calloc(4 + nextra, sizeof *h);
+    if (!h) goto done;
+    h[nh++] = (s3_sig_pair){"host", host_copy};
+    h[nh++] = (s3_sig_pair){"x-amz-content-sha256", payload_hash};
+    h[nh++] = (s3_sig_pair){"x-amz-date", amz_date};
+    if (sg->session_token) h[nh++] = (s3_sig_pair){"x-amz-security-token", sg->session_token};
+    for (i = 0; i < nextra; i++) h[nh++] = extra[i];
+
+    memset(&r, 0, sizeof r);
+    r.method = method;
+    r.path = i2i_buf_cstr(&cpath);
+    r.query = q;
+    r.nquery = nq;
+    r.headers = h;
+    r.nheaders = nh;
+    r.payload_hash = payload_hash;
+    r.amz_date = amz_date;
+    r.region = sg->region;
+    r.service = sg->service;
+    r.access_key_id = sg->access_key_id;
+    r.secret_access_key = sg->secret_access_key;
+    if ((rc = s3_sigv4_authorization(&r, &auth, canonical, err)) != I2I_OK) goto out;
+    if ((rc = http_headers_add(hdrs, "x-amz-content-sha256", payload_hash, 0, err)) != I2I_OK ||
+        (rc = http_headers_add(hdrs, "x-amz-date", amz_date, 0, err)) != I2I_OK ||
+        (sg->session_token && (rc = http_headers_add(hdrs, "x-amz-security-token",
+                                                     sg->session_token, 1, err)) != I2I_OK) ||
+        (rc = http_headers_add(hdrs, "Authorization", i2i_buf_cstr(&auth), 0, err)) != I2I_OK)
+        goto out;
+    rc = I2I_OK;
+    goto out;
+done:
+    rc = i2i_error_nomem(err, "signing a request (SigV4)");
+out:
+    for (i = 0; q && i < nq; i++) {
+        free((char *)q[i].name);
+        free((char *)q[i].value);
+    }
+    free(q);
+    free(h);
+    free(host_copy);
+    free(path_copy);
+    i2i_buf_free(&cpath);
+    i2i_buf_free(&auth);
     return rc;
 }

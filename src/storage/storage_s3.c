@@ -283,11 +283,10 @@ static int s3_classify(void *ctx, const http_reply *reply, const char *what, i2i
 static int s3_perform(s3_state *s, const s3_call *c, long *status, http_stats *stats,
                       i2i_error *err)
 {
-    i2i_buf host = I2I_BUF_INIT, path = I2I_BUF_INIT, url = I2I_BUF_INIT, auth = I2I_BUF_INIT;
+    i2i_buf host = I2I_BUF_INIT, path = I2I_BUF_INIT, url = I2I_BUF_INIT;
     http_headers *hdrs = NULL;
-    char payload_hash[2 * SHA256_LEN + 1], amz_date[17];
-    s3_sig_pair sig_headers[4];
-    size_t nsig = 0, i;
+    const char *content_type = c->content_type ? c->content_type : "application/octet-stream";
+    size_t i;
     http_request req;
     int rc = I2I_ERR_NOMEM;
 
@@ -318,43 +317,25 @@ static int s3_perform(s3_state *s, const s3_call *c, long *status, http_stats *s
     }
     if (!i2i_buf_cstr(&url)) goto nomem;
 
-    s3_sha256_hex(c->body ? c->body : "", c->body ? c->body_len : 0, payload_hash);
-    s3_amz_date((int64_t)time(NULL), amz_date);
-    sig_headers[nsig++] = (s3_sig_pair){"host", TXT(host)};
-    sig_headers[nsig++] = (s3_sig_pair){"x-amz-content-sha256", payload_hash};
-    sig_headers[nsig++] = (s3_sig_pair){"x-amz-date", amz_date};
-    if (s->session_token) sig_headers[nsig++] = (s3_sig_pair){"x-amz-security-token", s->session_token};
-
-    if ((rc = http_headers_add(&hdrs, "x-amz-content-sha256", payload_hash, 0, err)) != I2I_OK ||
-        (rc = http_headers_add(&hdrs, "x-amz-date", amz_date, 0, err)) != I2I_OK ||
-        (s->session_token &&
-         (rc = http_headers_add(&hdrs, "x-amz-security-token", s->session_token, 1, err)) != I2I_OK) ||
+    if ((rc = http_headers_add(&hdrs, "Expect", "", 0, err)) != I2I_OK ||
         /* 100-continue costs a round trip per part and some servers mishandle it */
-        (rc = http_headers_add(&hdrs, "Expect", "", 0, err)) != I2I_OK ||
-        (c->body && (rc = http_headers_add(&hdrs, "Content-Type",
-                                           c->content_type ? c->content_type
-                                                           : "application/octet-stream",
-                                           0, err)) != I2I_OK) ||
+        (c->body && (rc = http_headers_add(&hdrs, "Content-Type", content_type, 0, err)) != I2I_OK) ||
         (c->if_none_match &&
          (rc = http_headers_add(&hdrs, "If-None-Match", c->if_none_match, 0, err)) != I2I_OK))
         goto done;
     if (!s->anonymous) {
-        s3_sig_request sr;
-        memset(&sr, 0, sizeof sr);
-        sr.method = c->method;
-        sr.path = TXT(path);
-        sr.query = c->query;
-        sr.nquery = c->nquery;
-        sr.headers = sig_headers;
-        sr.nheaders = nsig;
-        sr.payload_hash = payload_hash;
-        sr.amz_date = amz_date;
-        sr.region = s->region;
-        sr.service = "s3";
-        sr.access_key_id = s->access_key_id;
-        sr.secret_access_key = s->secret_access_key;
-        if ((rc = s3_sigv4_authorization(&sr, &auth, NULL, err)) != I2I_OK ||
-            (rc = http_headers_add(&hdrs, "Authorization", i2i_buf_cstr(&auth), 0, err)) != I2I_OK)
+        /* the one SigV4 signer (shared with the REST catalog): host, x-amz-date, the body's hash,
+         * the session token and the Content-Type are signed */
+        sigv4_signer sg;
+        s3_sig_pair ct = {"content-type", content_type};
+        memset(&sg, 0, sizeof sg);
+        sg.region = s->region;
+        sg.service = "s3";
+        sg.access_key_id = s->access_key_id;
+        sg.secret_access_key = s->secret_access_key;
+        sg.session_token = s->session_token;
+        if ((rc = sigv4_sign_http(&sg, c->method, TXT(url), &ct, c->body ? 1 : 0, c->body,
+                                  c->body ? c->body_len : 0, 0, &hdrs, NULL, err)) != I2I_OK)
             goto done;
     }
 
@@ -384,7 +365,6 @@ done:
     i2i_buf_free(&host);
     i2i_buf_free(&path);
     i2i_buf_free(&url);
-    i2i_buf_free(&auth);
     return rc;
 }
 

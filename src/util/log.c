@@ -58,6 +58,32 @@ out:
     pthread_mutex_unlock(&log_mutex);
 }
 
+void i2i_log_remove_secret(const char *secret)
+{
+    size_t i;
+    if (!secret) return;
+    pthread_mutex_lock(&log_mutex);
+    for (i = 0; i < nsecrets; i++) {
+        if (strcmp(secrets[i], secret) == 0) {
+            /* wiped: the registry must not become the place a retired secret lingers */
+            memset(secrets[i], 0, strlen(secrets[i]));
+            free(secrets[i]);
+            secrets[i] = secrets[--nsecrets]; /* order does not matter for redaction */
+            break;
+        }
+    }
+    pthread_mutex_unlock(&log_mutex);
+}
+
+size_t i2i_log_secret_count(void)
+{
+    size_t n;
+    pthread_mutex_lock(&log_mutex);
+    n = nsecrets;
+    pthread_mutex_unlock(&log_mutex);
+    return n;
+}
+
 void i2i_log_clear_secrets(void)
 {
     size_t i;

@@ -210,6 +210,12 @@ void i2i_log_set_thread_sink(i2i_log_sink sink, void *ctx);
 /* Register a secret (token, password, key): every later log line has it replaced by "***".
  * Strings shorter than 4 bytes are ignored (they would mask ordinary words). Thread safe. */
 void i2i_log_add_secret(const char *secret);
+/* Retire a secret that is no longer in use (an OAuth2 access token that was replaced), so a
+ * long-running process does not accumulate every token it ever held. The registry is a set, not
+ * a count: only for secrets the caller alone holds. Unknown secrets are ignored. Thread safe. */
+void i2i_log_remove_secret(const char *secret);
+/* How many secrets are registered (tests: the registry does not grow with refreshed tokens). */
+size_t i2i_log_secret_count(void);
 void i2i_log_clear_secrets(void);
 /* Replace every registered secret in s (NUL-terminated, in place, may shorten). */
 void i2i_redact_in_place(char *s);

@@ -1,12 +1,17 @@
 """A stand-in Iceberg REST catalog for tests (Python stdlib only), on a random loopback port.
 
-`python rest_standin.py [--token T] [--oauth ID:SECRET] [--token-ttl S] COMMAND [ARGS...]`
+`python rest_standin.py [--token T] [--oauth ID:SECRET] [--token-ttl S] [--sigv4 A:S:R[:T]]
+[--warehouse-name NAME] COMMAND ...`
 starts the server, runs COMMAND with I2I_TEST_REST_URI, I2I_TEST_REST_WAREHOUSE (a fresh local
-directory) and I2I_TEST_REST_TOKEN / I2I_TEST_REST_CREDENTIAL in its environment, and exits with
+directory) and I2I_TEST_REST_TOKEN / I2I_TEST_REST_CREDENTIAL / I2I_TEST_REST_SIGV4 in its environment, and exits with
 COMMAND's status. Importable too: `with RestStandin(...) as rest:` (rest.uri, rest.warehouse).
 
 What it implements of the REST catalog OpenAPI contract (the parts a writer needs):
-  GET  /v1/config?warehouse=W         defaults {} and overrides {"prefix": "standin"}
+  GET  /v1/config?warehouse=W         defaults {} and overrides {"prefix": "standin"}; with
+                                      --warehouse-name N the query must name N (404
+                                      NoSuchWarehouseException otherwise), the prefix is
+                                      "wh-7c1e-N", tables get locations in the server's own
+                                      warehouse, and I2I_TEST_REST_WAREHOUSE is N
   POST /v1/oauth/tokens               client_credentials grant (form body), tokens expire
   GET/POST /v1/{prefix}/namespaces    list / create (409 AlreadyExistsException)
   GET/HEAD/DELETE /v1/{prefix}/namespaces/{ns}   (levels joined by %1F)
@@ -19,7 +24,13 @@ Errors are ErrorModel bodies: {"error": {"message", "type", "code"}}.
 
 Auth: with --token every /v1 request but /v1/oauth/tokens needs "Authorization: Bearer T"; with
 --oauth the token endpoint issues tokens (living --token-ttl seconds) for that client id/secret and
-every other request needs a live one (401 NotAuthorizedException otherwise).
+every other request needs a live one (401 NotAuthorizedException otherwise). With
+--sigv4 ACCESS:SECRET:REGION[:SESSION_TOKEN] every /v1 request must carry an AWS SigV4 signature
+for service "execute-api" made with those keys, recomputed here as AWS does for a non-S3 service
+(the path URI-encoded once more, the query decoded and re-encoded, sorted), covering host,
+x-amz-date, x-amz-content-sha256 (which must be the body's SHA-256), Content-Type when there is a
+body, and x-amz-security-token when a session token is given; anything else is refused with 403
+(SignatureDoesNotMatch / IncompleteSignature, as API Gateway answers).
 
 Fault knobs (test-only endpoint, no auth): POST /_standin/faults with
 {"commit": ["409", "500-after", "503", "timeout-after"]} queues one fault per coming commit:
@@ -27,8 +38,12 @@ Fault knobs (test-only endpoint, no auth): POST /_standin/faults with
   500-after     apply and publish the commit, then answer 500 (the client cannot know it landed);
   timeout-after apply and publish, then hold the reply for 30 s (the client times out);
   503           refuse with 503 without applying.
+and {"create": [...]} one fault per coming create-table request: 500-after and timeout-after
+create the table and then fail the reply the same way; 503 refuses without creating.
 GET /_standin/stats gives counters (commits applied, requests per kind, tokens issued)."""
 import copy
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -77,8 +92,77 @@ def local_path(location):
     raise RestError(400, "BadRequestException", "only local locations are supported: %s" % location)
 
 
+def sigv4_check(sig, method, raw_path, headers, body):
+    """Verify an AWS SigV4 Authorization header; raise RestError(403) when it does not hold.
+    sig = (access key id, secret, region, session token or None)."""
+    def refuse(typ, msg):
+        raise RestError(403, typ, msg)
+    akid, secret, region, session = sig
+    auth = headers.get("Authorization") or ""
+    if not auth.startswith("AWS4-HMAC-SHA256 "):
+        refuse("IncompleteSignatureException", "Missing Authentication Token (no SigV4 signature)")
+    fields = dict(p.strip().split("=", 1) for p in auth[len("AWS4-HMAC-SHA256 "):].split(",") if "=" in p)
+    try:
+        cred = fields["Credential"].split("/")
+        signed = fields["SignedHeaders"].split(";")
+        got = fields["Signature"]
+    except KeyError:
+        refuse("IncompleteSignatureException", "Authorization header lacks Credential, SignedHeaders or Signature")
+    if len(cred) != 5 or cred[4] != "aws4_request":
+        refuse("IncompleteSignatureException", "malformed Credential scope")
+    if cred[0] != akid:
+        refuse("UnrecognizedClientException", "The security token included in the request is invalid (unknown key id)")
+    if cred[2] != region or cred[3] != "execute-api":
+        refuse("SignatureDoesNotMatch", "Credential should be scoped to a valid region/service: got %s/%s, "
+               "want %s/execute-api" % (cred[2], cred[3], region))
+    amz_date = headers.get("x-amz-date") or ""
+    if amz_date[:8] != cred[1]:
+        refuse("SignatureDoesNotMatch", "x-amz-date does not match the credential scope's date")
+    need = ["host", "x-amz-date", "x-amz-content-sha256"]
+    if body:
+        need.append("content-type")
+    if session:
+        need.append("x-amz-security-token")
+        if headers.get("x-amz-security-token") != session:
+            refuse("UnrecognizedClientException", "The security token included in the request is invalid")
+    missing = [h for h in need if h not in signed]
+    if missing:
+        refuse("IncompleteSignatureException", "headers not signed: %s" % ", ".join(missing))
+    payload = hashlib.sha256(body or b"").hexdigest()
+    if headers.get("x-amz-content-sha256") != payload:
+        refuse("SignatureDoesNotMatch", "x-amz-content-sha256 is not the body's SHA-256")
+    path, _, query = raw_path.partition("?")
+    # AWS rules for every service but S3: the path as received is URI-encoded once more
+    cpath = urllib.parse.quote(path or "/", safe="/~")
+    pairs = []
+    for part in query.split("&") if query else []:
+        k, _, v = part.partition("=")
+        pairs.append((urllib.parse.quote(urllib.parse.unquote(k), safe="-_.~"),
+                      urllib.parse.quote(urllib.parse.unquote(v), safe="-_.~")))
+    cquery = "&".join("%s=%s" % kv for kv in sorted(pairs))
+    chead = "".join("%s:%s\n" % (h, " ".join((headers.get(h) or "").split())) for h in signed)
+    creq = "\n".join([method, cpath, cquery, chead, ";".join(signed), payload])
+    scope = "/".join(cred[1:])
+    sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(creq.encode()).hexdigest()])
+    key = ("AWS4" + secret).encode()
+    for part in cred[1:]:
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    want = hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(want, got):
+        refuse("SignatureDoesNotMatch", "The request signature we calculated does not match the "
+               "signature you provided. Check your AWS Secret Access Key and signing method.")
+
+
 class State:
-    def __init__(self, warehouse, token=None, oauth=None, token_ttl=3600):
+    def __init__(self, warehouse, token=None, oauth=None, token_ttl=3600, sigv4=None,
+                 warehouse_name=None):
+        self.sigv4 = sigv4  # (access key id, secret, region, session token or None)
+        # a named warehouse (Polaris, Lakekeeper): /v1/config needs ?warehouse=<name> and answers
+        # a prefix of its own that every other path must carry
+        self.warehouse_name = warehouse_name
+        self.vended = None  # {"config": {...}, "storage-credentials": [...]} handed out on request
+        self.s3_client = None  # a boto3 S3 client for metadata under s3:// (importers give one)
+        self.prefix = "wh-7c1e-%s" % warehouse_name if warehouse_name else PREFIX
         self.lock = threading.Lock()
         self.warehouse = warehouse
         self.static_token = token
@@ -88,6 +172,7 @@ class State:
         self.namespaces = {}  # tuple -> properties
         self.tables = {}  # (ns tuple, name) -> (metadata location, metadata)
         self.faults = []
+        self.create_faults = []
         self.stats = {"commits_applied": 0, "commit_requests": 0, "tokens_issued": 0,
                       "rejected_auth": 0, "creates": 0, "loads": 0, "config": 0}
 
@@ -103,6 +188,10 @@ class State:
             except ValueError:
                 version = 0
         location = "%s/%05d-%s.metadata.json" % (meta_dir, version, uuid.uuid4())
+        if location.startswith("s3://") and self.s3_client is not None:
+            bucket, _, key = location[5:].partition("/")
+            self.s3_client.put_object(Bucket=bucket, Key=key, Body=json.dumps(md).encode())
+            return location
         path = local_path(location)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = path + ".tmp"
@@ -319,6 +408,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def check_auth(self):
         st = self.st
+        if st.sigv4:
+            try:
+                return sigv4_check(st.sigv4, self.command, self.path, self.headers, self._raw)
+            except RestError:
+                st.stats["rejected_auth"] += 1
+                raise
         if not st.static_token and not st.oauth:
             return
         h = self.headers.get("Authorization") or ""
@@ -360,8 +455,13 @@ class Handler(BaseHTTPRequestHandler):
                 self.check_auth()
                 if parts == ["config"] and method == "GET":
                     self.st.stats["config"] += 1
-                    return self.reply(200, {"defaults": {}, "overrides": {"prefix": PREFIX}})
-                if parts[:1] != [PREFIX]:
+                    if self.st.warehouse_name:
+                        asked = urllib.parse.parse_qs(url.query).get("warehouse", [None])[0]
+                        if asked != self.st.warehouse_name:
+                            raise RestError(404, "NoSuchWarehouseException",
+                                            "Warehouse %r not found (give ?warehouse=<name>)" % asked)
+                    return self.reply(200, {"defaults": {}, "overrides": {"prefix": self.st.prefix}})
+                if parts[:1] != [self.st.prefix]:
                     raise RestError(404, "NoSuchEndpointException", "no such endpoint %s" % url.path)
                 parts = parts[1:]
                 result = self.route(method, parts)
@@ -404,7 +504,11 @@ class Handler(BaseHTTPRequestHandler):
         if len(parts) == 3 and parts[0] == "namespaces" and parts[2] == "tables":
             ns = parse_ns(parts[1])
             if method == "POST":
-                return 200, st.create_table(ns, self.json_body()), None
+                st.stats["create_requests"] = st.stats.get("create_requests", 0) + 1
+                fault = st.create_faults.pop(0) if st.create_faults else None
+                if fault == "503":
+                    raise RestError(503, "ServiceUnavailableException", "injected: create refused")
+                return 200, self.vend(st.create_table(ns, self.json_body())), fault
             if method == "GET":
                 if ns not in st.namespaces:
                     raise RestError(404, "NoSuchNamespaceException", "Namespace does not exist")
@@ -418,7 +522,7 @@ class Handler(BaseHTTPRequestHandler):
                     raise RestError(404, "NoSuchTableException", "Table does not exist: %s.%s" % (".".join(ns), name))
                 st.stats["loads"] += 1
                 loc, md = st.tables[key]
-                return (200, {"metadata-location": loc, "metadata": md, "config": {}}, None) \
+                return (200, self.vend({"metadata-location": loc, "metadata": md, "config": {}}), None) \
                     if method == "GET" else (204, None, None)
             if method == "POST":
                 body, fault = st.commit(ns, name, self.json_body())
@@ -430,6 +534,20 @@ class Handler(BaseHTTPRequestHandler):
                 return 204, None, None
         raise RestError(404 if method in ("GET", "HEAD") else 405, "NoSuchEndpointException",
                         "no such endpoint %s %s" % (method, "/".join(parts)))
+
+    def vend(self, result):
+        """A LoadTableResult with the vended config and storage credentials, when the client
+        asked for them with X-Iceberg-Access-Delegation: vended-credentials (as Polaris does)."""
+        st = self.st
+        asked = "vended-credentials" in (self.headers.get("X-Iceberg-Access-Delegation") or "")
+        if asked:
+            st.stats["delegation_asked"] = st.stats.get("delegation_asked", 0) + 1
+        if st.vended and asked:
+            result["config"] = dict(st.vended.get("config") or {})
+            if st.vended.get("storage-credentials"):
+                result["storage-credentials"] = copy.deepcopy(st.vended["storage-credentials"])
+            st.stats["vended"] = st.stats.get("vended", 0) + 1
+        return result
 
     def oauth_token(self):
         st = self.st
@@ -451,16 +569,26 @@ class Handler(BaseHTTPRequestHandler):
         st = self.st
         with st.lock:
             if parts == ["faults"] and method == "POST":
-                st.faults.extend(self.json_body().get("commit", []))
-                return self.reply(200, {"pending": st.faults})
+                body = self.json_body()
+                st.faults.extend(body.get("commit", []))
+                st.create_faults.extend(body.get("create", []))
+                return self.reply(200, {"pending": st.faults, "pending_create": st.create_faults})
             if parts == ["stats"] and method == "GET":
-                return self.reply(200, dict(st.stats, pending=list(st.faults)))
+                return self.reply(200, dict(st.stats, pending=list(st.faults),
+                                            pending_create=list(st.create_faults)))
         raise RestError(404, "NoSuchEndpointException", "no such control endpoint")
 
 
 class RestStandin:
-    def __init__(self, token=None, oauth=None, token_ttl=3600, warehouse=None):
+    def __init__(self, token=None, oauth=None, token_ttl=3600, warehouse=None, sigv4=None,
+                 warehouse_name=None, vended=None, s3_client=None):
         self.token, self.oauth, self.token_ttl = token, oauth, token_ttl
+        self.warehouse_name = warehouse_name
+        # vended: {"config": {...}, "storage-credentials": [{"prefix", "config"}]} for every
+        # load/create that asks; s3_client: boto3 client the server writes s3:// metadata with
+        # (warehouse may then be an s3:// location)
+        self.vended, self.s3_client = vended, s3_client
+        self.sigv4 = sigv4  # "ACCESS:SECRET:REGION[:SESSION_TOKEN]"
         self.tmp = None
         self.warehouse = warehouse
 
@@ -468,15 +596,28 @@ class RestStandin:
         if not self.warehouse:
             self.tmp = tempfile.mkdtemp(prefix="i2i-rest-")
             self.warehouse = os.path.join(self.tmp, "warehouse")
-        os.makedirs(self.warehouse, exist_ok=True)
+        remote = "://" in self.warehouse
+        if not remote:
+            os.makedirs(self.warehouse, exist_ok=True)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.server.state = State("file://" + self.warehouse, self.token,
-                                  tuple(self.oauth.split(":", 1)) if self.oauth else None, self.token_ttl)
+        self.server.state = State(self.warehouse if remote else "file://" + self.warehouse, self.token,
+                                  tuple(self.oauth.split(":", 1)) if self.oauth else None, self.token_ttl,
+                                  self._sigv4_tuple(), self.warehouse_name)
+        self.server.state.vended = self.vended
+        self.server.state.s3_client = self.s3_client
         self.uri = "http://127.0.0.1:%d" % self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self
+
+    def _sigv4_tuple(self):
+        if not self.sigv4:
+            return None
+        parts = self.sigv4.split(":", 3)
+        if len(parts) < 3:
+            raise SystemExit("rest_standin: --sigv4 wants ACCESS:SECRET:REGION[:SESSION_TOKEN]")
+        return (parts[0], parts[1], parts[2], parts[3] if len(parts) > 3 else None)
 
     def __exit__(self, *exc):
         self.server.shutdown()
@@ -498,7 +639,7 @@ class RestStandin:
 
 
 def main(argv):
-    token = oauth = None
+    token = oauth = sigv4 = warehouse_name = None
     ttl = 3600
     while argv and argv[0].startswith("--"):
         opt = argv.pop(0)
@@ -508,16 +649,24 @@ def main(argv):
             oauth = argv.pop(0)
         elif opt == "--token-ttl":
             ttl = int(argv.pop(0))
+        elif opt == "--sigv4":
+            sigv4 = argv.pop(0)
+        elif opt == "--warehouse-name":
+            warehouse_name = argv.pop(0)
         else:
             raise SystemExit("rest_standin: unknown option %s" % opt)
     if not argv:
         raise SystemExit(__doc__)
-    with RestStandin(token, oauth, ttl) as rest:
-        env = dict(os.environ, I2I_TEST_REST_URI=rest.uri, I2I_TEST_REST_WAREHOUSE=rest.warehouse)
+    with RestStandin(token, oauth, ttl, sigv4=sigv4, warehouse_name=warehouse_name) as rest:
+        # with a named warehouse the client is given the name, not the location
+        env = dict(os.environ, I2I_TEST_REST_URI=rest.uri,
+                   I2I_TEST_REST_WAREHOUSE=warehouse_name or rest.warehouse)
         if token:
             env["I2I_TEST_REST_TOKEN"] = token
         if oauth:
             env["I2I_TEST_REST_CREDENTIAL"] = oauth
+        if sigv4:
+            env["I2I_TEST_REST_SIGV4"] = sigv4
         return subprocess.call(argv, env=env)
 
 

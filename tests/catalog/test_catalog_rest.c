@@ -1,7 +1,9 @@
 /*
  * The REST catalog against tests/catalog/rest_standin.py (ctest starts it; it hands over
- * I2I_TEST_REST_URI, _WAREHOUSE and _TOKEN or _CREDENTIAL). Run twice: with a static token and
- * with OAuth2 client credentials whose tokens live 2 s.
+ * I2I_TEST_REST_URI, _WAREHOUSE and _TOKEN, _CREDENTIAL or _SIGV4). Run three times: with a
+ * static token, with OAuth2 client credentials whose tokens live 2 s, and with SigV4-signed
+ * requests (access key, secret, region and session token; the stand-in recomputes every
+ * signature).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,19 @@ static json_t *configs(void)
     if (cred) {
         json_object_set_new(c, "credential", json_string(cred));
         json_object_set_new(c, "scope", json_string("catalog"));
+    }
+    if (getenv("I2I_TEST_REST_SIGV4")) {
+        /* ACCESS:SECRET:REGION[:SESSION_TOKEN] */
+        char *v = i2i_strdup(getenv("I2I_TEST_REST_SIGV4")), *p[4] = {0}, *save = NULL;
+        int i;
+        p[0] = strtok_r(v, ":", &save);
+        for (i = 1; i < 4; i++) p[i] = strtok_r(NULL, ":", &save);
+        json_object_set_new(c, "rest.sigv4-enabled", json_true());
+        json_object_set_new(c, "rest.access-key-id", json_string(p[0]));
+        json_object_set_new(c, "rest.secret-access-key", json_string(p[1]));
+        json_object_set_new(c, "rest.signing-region", json_string(p[2]));
+        if (p[3]) json_object_set_new(c, "rest.session-token", json_string(p[3]));
+        free(v);
     }
     return c;
 }
@@ -247,6 +262,10 @@ TEST(auth_is_required_and_refused_with_the_status)
     json_t *cfg = configs();
     catalog *c = NULL;
     REQUIRE(cfg != NULL);
+    if (getenv("I2I_TEST_REST_SIGV4")) { /* a token is not what this server checks */
+        json_decref(cfg);
+        return;
+    }
     json_object_del(cfg, "credential");
     json_object_set_new(cfg, "token", json_string("wrong-token-4711"));
     CHECK_EQ_INT(catalog_open(cfg, NULL, &c, &e), I2I_ERR_AUTH);
@@ -274,6 +293,19 @@ TEST(oauth2_tokens_are_refreshed_before_they_expire)
     CHECK(stat_of("tokens_issued") > issued);
     CHECK_EQ_INT(stat_of("rejected_auth"), rejected); /* never refused: refreshed in time */
     catalog_table_clear(&t);
+    {
+        /* replaced tokens leave the logger's secret registry: it does not grow with refreshes */
+        size_t registered = i2i_log_secret_count();
+        int i;
+        for (i = 0; i < 3; i++) {
+            catalog_table l = {0};
+            usleep(1100 * 1000); /* past half-life: each load refreshes the token */
+            REQUIRE_OK(catalog_load_table(c, "oauth", "t", &l, &e), &e);
+            catalog_table_clear(&l);
+        }
+        CHECK(stat_of("tokens_issued") >= issued + 4);
+        CHECK(i2i_log_secret_count() <= registered);
+    }
     catalog_table_clear(&out);
     catalog_close(c);
 }
@@ -303,4 +335,165 @@ TEST(a_commit_reply_that_times_out_is_unknown_and_may_have_landed)
     catalog_table_clear(&out);
     catalog_table_clear(&l);
     catalog_close(c);
+}
+
+TEST(sigv4_with_a_wrong_secret_or_region_is_refused_with_a_clear_403)
+{
+    i2i_error e;
+    json_t *cfg;
+    catalog *c = NULL;
+    if (!getenv("I2I_TEST_REST_SIGV4")) return; /* the token and OAuth2 runs */
+    cfg = configs();
+    REQUIRE(cfg != NULL);
+    json_object_set_new(cfg, "rest.secret-access-key", json_string("Wr0ngSigV4Secret-31"));
+    CHECK_EQ_INT(catalog_open(cfg, NULL, &c, &e), I2I_ERR_AUTH);
+    CHECK(strstr(e.msg, "403") != NULL);
+    CHECK(strstr(e.msg, "SigV4") != NULL);
+    CHECK(strstr(e.msg, "signature we calculated does not match") != NULL); /* the server's */
+    CHECK(strstr(e.msg, "Wr0ngSigV4Secret-31") == NULL);
+    cfg = (json_decref(cfg), configs());
+    json_object_set_new(cfg, "rest.signing-region", json_string("mars-north-1"));
+    CHECK_EQ_INT(catalog_open(cfg, NULL, &c, &e), I2I_ERR_AUTH);
+    CHECK(strstr(e.msg, "mars-north-1") != NULL);
+    /* no keys at all (and none in the environment): refused before any request */
+    json_object_del(cfg, "rest.access-key-id");
+    json_object_del(cfg, "rest.secret-access-key");
+    unsetenv("AWS_ACCESS_KEY_ID");
+    CHECK_EQ_INT(catalog_open(cfg, NULL, &c, &e), I2I_ERR_AUTH);
+    CHECK(strstr(e.msg, "rest.access-key-id") != NULL);
+    json_decref(cfg);
+}
+
+TEST(sigv4_keys_fall_back_to_client_keys_and_the_environment)
+{
+    i2i_error e;
+    json_t *cfg;
+    catalog *c = NULL;
+    const char *keys[] = {"rest.access-key-id", "rest.secret-access-key", "rest.session-token"};
+    const char *client[] = {"client.access-key-id", "client.secret-access-key",
+                            "client.session-token"};
+    const char *envs[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"};
+    int i;
+    if (!getenv("I2I_TEST_REST_SIGV4")) return;
+    cfg = configs();
+    REQUIRE(cfg != NULL);
+    /* PyIceberg's client.* family, and client.region for the region */
+    for (i = 0; i < 3; i++) {
+        json_t *v = json_object_get(cfg, keys[i]);
+        if (v) json_object_set(cfg, client[i], v);
+        json_object_del(cfg, keys[i]);
+    }
+    json_object_set(cfg, "client.region", json_object_get(cfg, "rest.signing-region"));
+    json_object_del(cfg, "rest.signing-region");
+    REQUIRE_OK(catalog_open(cfg, NULL, &c, &e), &e);
+    CHECK_OK(catalog_ensure_namespace(c, "fallback", &e), &e);
+    catalog_close(c);
+    c = NULL;
+    /* the AWS environment variables */
+    for (i = 0; i < 3; i++) {
+        const char *v = json_string_value(json_object_get(cfg, client[i]));
+        if (v) setenv(envs[i], v, 1);
+        else unsetenv(envs[i]);
+        json_object_del(cfg, client[i]);
+    }
+    REQUIRE_OK(catalog_open(cfg, NULL, &c, &e), &e);
+    CHECK_OK(catalog_ensure_namespace(c, "fallback", &e), &e);
+    catalog_close(c);
+    for (i = 0; i < 3; i++) unsetenv(envs[i]);
+    json_decref(cfg);
+}
+
+static void inject_create(const char *fault)
+{
+    char body[128];
+    snprintf(body, sizeof body, "{\"create\": [\"%s\"]}", fault);
+    json_decref(standin("/_standin/faults", body));
+}
+
+TEST(a_create_whose_reply_failed_but_landed_is_taken_on_the_repeat_409)
+{
+    i2i_error e;
+    json_t *cfg = configs();
+    catalog *c = NULL;
+    catalog_table t = {0}, l = {0};
+    long creates;
+    REQUIRE(cfg != NULL);
+    json_object_set_new(cfg, "rest.request-timeout-ms", json_string("1500"));
+    REQUIRE_OK(catalog_open(cfg, NULL, &c, &e), &e);
+    json_decref(cfg);
+    REQUIRE_OK(catalog_ensure_namespace(c, "landed", &e), &e);
+    creates = stat_of("creates");
+
+    /* created, then 500: the repeat meets 409, the table is loaded and is ours */
+    inject_create("500-after");
+    REQUIRE_OK(create(c, "landed", "a", &t, &e), &e);
+    CHECK(strstr(t.metadata_location, "/landed/a/metadata/00000-") != NULL);
+    CHECK_EQ_INT(stat_of("creates"), creates + 1);
+    REQUIRE_OK(catalog_load_table(c, "landed", "a", &l, &e), &e);
+    CHECK_EQ_STR(l.metadata_location, t.metadata_location);
+    catalog_table_clear(&t);
+    catalog_table_clear(&l);
+
+    /* created, then the reply never comes (timeout): the same */
+    inject_create("timeout-after");
+    REQUIRE_OK(create(c, "landed", "b", &t, &e), &e);
+    CHECK_EQ_INT(stat_of("creates"), creates + 2);
+    catalog_table_clear(&t);
+
+    /* refused with 503 (not created) while another writer's different table is there: the
+     * repeat's 409 is not taken as ours */
+    {
+        char *loc = NULL;
+        json_t *md;
+        catalog_commit_request req = {0};
+        REQUIRE_OK(catalog_default_location(c, "landed", "c", &loc, &e), &e);
+        /* the same location, but "usage" is a long: not the table this run asks for */
+        md = new_metadata(loc);
+        json_object_set_new(json_array_get(json_object_get(json_array_get(json_object_get(md, "schemas"), 0),
+                                                           "fields"),
+                                           1),
+                            "type", json_string("long"));
+        req.new_metadata = md;
+        REQUIRE_OK(catalog_commit(c, "landed", "c", &req, &t, &e), &e);
+        catalog_table_clear(&t);
+        json_decref(md);
+        free(loc);
+    }
+    inject_create("503");
+    CHECK_EQ_INT(create(c, "landed", "c", &t, &e), I2I_ERR_EXISTS);
+    CHECK(strstr(e.msg, "not the one requested") != NULL);
+    catalog_table_clear(&t);
+    /* without an earlier failure a 409 is a plain "already exists" */
+    CHECK_EQ_INT(create(c, "landed", "a", &t, &e), I2I_ERR_EXISTS);
+    CHECK(strstr(e.msg, "409") != NULL);
+    catalog_table_clear(&t);
+    catalog_close(c);
+}
+
+TEST(a_named_warehouse_is_sent_to_config_and_its_prefix_used)
+{
+    i2i_error e;
+    json_t *cfg;
+    catalog *c = NULL;
+    catalog_table t = {0};
+    const char *wh = getenv("I2I_TEST_REST_WAREHOUSE");
+    if (!wh || strchr(wh, '/')) return; /* the runs with a warehouse location */
+    cfg = configs();
+    REQUIRE(cfg != NULL);
+    /* the server (not the client) placed the tables: their locations are the server's */
+    c = open_rest(&e);
+    REQUIRE(c != NULL);
+    REQUIRE_OK(catalog_ensure_namespace(c, "named", &e), &e);
+    REQUIRE_OK(create(c, "named", "t", &t, &e), &e);
+    CHECK(strncmp(t.metadata_location, "file:///", 8) == 0);
+    CHECK(strstr(t.metadata_location, "/named/t/metadata/00000-") != NULL);
+    CHECK(strstr(t.metadata_location, "rest-server-assigned") == NULL);
+    CHECK(local_exists(t.metadata_location));
+    catalog_table_clear(&t);
+    catalog_close(c);
+    /* an unknown warehouse name: the server's 404 */
+    json_object_set_new(cfg, "warehouse", json_string("no_such_wh"));
+    CHECK_EQ_INT(catalog_open(cfg, NULL, &c, &e), I2I_ERR_NOT_FOUND);
+    CHECK(strstr(e.msg, "no_such_wh") != NULL);
+    json_decref(cfg);
 }

@@ -98,6 +98,28 @@ TEST(secrets_are_redacted_in_errors_and_logs)
     i2i_log_clear_secrets();
 }
 
+TEST(a_retired_secret_is_no_longer_redacted_and_others_still_are)
+{
+    char line[128];
+    i2i_log_add_secret("oauth-token-old-1");
+    i2i_log_add_secret("oauth-token-new-2");
+    i2i_log_add_secret("static-secret-3");
+    i2i_log_remove_secret("oauth-token-old-1");
+    i2i_log_remove_secret("never-registered"); /* ignored */
+    i2i_log_remove_secret(NULL);
+    strcpy(line, "oauth-token-old-1 oauth-token-new-2 static-secret-3");
+    i2i_redact_in_place(line);
+    CHECK_EQ_STR(line, "oauth-token-old-1 *** ***");
+    /* removing and adding again works, and removing the last one leaves an empty registry */
+    i2i_log_remove_secret("static-secret-3");
+    i2i_log_remove_secret("oauth-token-new-2");
+    i2i_log_add_secret("oauth-token-old-1");
+    strcpy(line, "oauth-token-old-1 static-secret-3");
+    i2i_redact_in_place(line);
+    CHECK_EQ_STR(line, "*** static-secret-3");
+    i2i_log_clear_secrets();
+}
+
 TEST(time_parse_and_format)
 {
     int64_t ns;
