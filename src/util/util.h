@@ -283,9 +283,9 @@ int64_t i2i_retry_delay_ms(const i2i_retry_policy *p, int retry, int64_t retry_a
 /* Sleep that long, checking p->cancel every 50 ms. I2I_OK or I2I_ERR_CANCELLED (err set). */
 int i2i_retry_wait(const i2i_retry_policy *p, int retry, int64_t retry_after_ms, i2i_error *err);
 /* I2I_ERR_CANCELLED (err set, naming `what`) when p->cancel is set, else I2I_OK. */
+int i2i_retry_check_cancel(const i2i_retry_policy *p, const char *what, i2i_error *err);
 /* Retries waited for so far by this process (every layer), for metrics. */
 int64_t i2i_retry_count(void);
-int i2i_retry_check_cancel(const i2i_retry_policy *p, const char *what, i2i_error *err);
 
 /* ---------------------------------------------------------------- fault injection */
 
