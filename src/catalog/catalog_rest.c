@@ -486,11 +486,9 @@ static int rest_default_location(void *state, const char *ns, const char *table,
     rest_state *s = state;
     char *nsp, *dir;
     *out = NULL;
-    if (!s->ctx->warehouse)
-        return i2i_error_set(err, I2I_ERR_INVALID,
-                             "catalog '%s': no warehouse (set \"warehouse\", or have the server's "
-                             "/v1/config give one) to place table '%s.%s'",
-                             s->ctx->name, ns, table);
+    /* No warehouse here nor in /v1/config: the create request goes without a location and the
+     * server places the table (the REST spec's optional location; Iceberg's own server does). */
+    if (!s->ctx->warehouse) return I2I_OK;
     nsp = cat_ns_path(ns);
     dir = nsp ? cat_join(s->ctx->warehouse, nsp) : NULL;
     *out = dir ? cat_join(dir, table) : NULL;
