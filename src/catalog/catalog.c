@@ -170,7 +170,7 @@ int catalog_open(const json_t *configs, const char *base_dir, catalog **out, i2i
 {
     char type[32];
     const char *name, *wh;
-    cat_ctx *ctx = NULL;
+    cat_ctx *ctx = NULL, *bctx;
     catalog *c = NULL;
     const catalog_ops *ops = NULL;
     void *state = NULL;
@@ -228,10 +228,12 @@ int catalog_open(const json_t *configs, const char *base_dir, catalog **out, i2i
                            "catalog '%s': type '%s' is not supported (supported: sql, hadoop, rest)",
                            name, type);
     }
+    bctx = ctx;
     ctx = NULL; /* owned by the back-end from here, also on failure */
     if (rc != I2I_OK) goto fail;
     c->ops = ops;
     c->state = state;
+    c->ctx = bctx;
     *out = c;
     return I2I_OK;
 
@@ -361,4 +363,13 @@ int catalog_drop_table(catalog *c, const char *ns, const char *table, i2i_error 
 {
     I2I_TRY(check_ident(c, ns, table, err));
     return c->ops->drop_table(c->state, ns, table, err);
+}
+
+int catalog_storage_for(catalog *c, const char *location, storage **out, i2i_error *err)
+{
+    *out = NULL;
+    if (!location || !*location)
+        return i2i_error_set(err, I2I_ERR_INVALID, "catalog '%s': no location to pick a FileIO for",
+                             c->name);
+    return cat_storage_for(c->ctx, location, out, err);
 }

@@ -96,6 +96,7 @@ struct catalog {
     const catalog_ops *ops;
     void *state;
     storage *files; /* FileIO for metadata and data files (owned by the catalog) */
+    struct cat_ctx *ctx; /* the back-end's shared context (owned by the back-end) */
     char *name;     /* catalog name ("iceberg" by default) */
     i2i_fault fault; /* test fault injection (catalog_set_fault); zero = none */
 };
@@ -116,6 +117,10 @@ int catalog_commit(catalog *c, const char *ns, const char *table, const catalog_
 int catalog_default_location(catalog *c, const char *ns, const char *table, char **out,
                              i2i_error *err);
 int catalog_drop_table(catalog *c, const char *ns, const char *table, i2i_error *err);
+/* The FileIO for files under `location` (borrowed, owned by the catalog): the warehouse's, or
+ * one opened on first use with the catalog's keys for another scheme, e.g. s3:// tables that a
+ * REST server placed while the catalog has no warehouse of its own. */
+int catalog_storage_for(catalog *c, const char *location, storage **out, i2i_error *err);
 
 /* Test fault injection for this catalog only (NULL = none). Points of the sql back-end's
  * commit, each failing with the hook's status when it returns one:

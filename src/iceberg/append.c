@@ -519,7 +519,7 @@ static int append_landed(iceberg_table *t, void *vctx)
 static void append_discard(iceberg_table *t, void *vctx)
 {
     append_ctx *c = vctx;
-    if (c->last_list) storage_remove(t->cat->files, c->last_list, NULL);
+    if (c->last_list) storage_remove(t->files, c->last_list, NULL);
     free(c->last_list);
     c->last_list = NULL;
 }
@@ -564,8 +564,8 @@ int iceberg_append(iceberg_table *t, const iceberg_append_request *req, iceberg_
                  res->attempts);
     } else if (rc != I2I_ERR_UNKNOWN) {
         /* nothing references our manifests: remove them (the data files are the caller's) */
-        for (i = 0; i < c.nmanifests; i++) storage_remove(t->cat->files, c.manifests[i].path, NULL);
-        if (c.last_list) storage_remove(t->cat->files, c.last_list, NULL);
+        for (i = 0; i < c.nmanifests; i++) storage_remove(t->files, c.manifests[i].path, NULL);
+        if (c.last_list) storage_remove(t->files, c.last_list, NULL);
     }
     for (i = 0; i < c.nmanifests; i++) ice_manifest_info_clear(&c.manifests[i]);
     free(c.manifests);

@@ -236,7 +236,7 @@ void iceberg_remove_files(iceberg_table *t, const iceberg_data_file *files, size
     size_t i;
     for (i = 0; i < n; i++) {
         i2i_error e;
-        if (storage_remove(t->cat->files, files[i].path, &e) < 0)
+        if (storage_remove(t->files, files[i].path, &e) < 0)
             I2I_WARN("could not remove data file %s: %s", files[i].path, e.msg);
     }
 }

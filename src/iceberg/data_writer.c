@@ -133,7 +133,7 @@ int iceberg_writer_open(iceberg_table *t, const iceberg_writer_options *o, icebe
     w = calloc(1, sizeof *w);
     if (!w) return i2i_error_nomem(err, "writer");
     w->t = t;
-    w->st = t->cat->files;
+    w->st = t->files;
     w->spec_id = spec->spec_id;
     w->run_id = i2i_strdup(o->run_id);
     w->fault = o->fault;

@@ -163,6 +163,7 @@ struct iceberg_table {
     char *name;
     catalog_table ct;
     ice_meta m;
+    storage *files; /* FileIO for the table's location (borrowed from the catalog) */
 };
 
 /* Replace the table's current state by a catalog_table (ownership taken, also on error). */

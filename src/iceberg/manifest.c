@@ -325,7 +325,7 @@ int ice_manifest_write(iceberg_table *t, const iceberg_partition_spec *spec,
             }
         }
     }
-    I2I_TRY_GOTO(storage_put(t->cat->files, path, data, len, err), rc, done);
+    I2I_TRY_GOTO(storage_put(t->files, path, data, len, err), rc, done);
     out->path = i2i_strdup(path);
     if (!out->path) {
         rc = i2i_error_nomem(err, "manifest");

@@ -173,7 +173,7 @@ int ice_manifest_list_write(iceberg_table *t, const char *path, int64_t snapshot
                                (long long)parent_id);
             goto done;
         }
-        rc = ice_avro_read_all(t->cat->files, ps->manifest_list, &old, err);
+        rc = ice_avro_read_all(t->files, ps->manifest_list, &old, err);
         if (rc < 0) {
             i2i_error_wrap(err, "reading the parent's manifest list");
             goto done;
@@ -229,7 +229,7 @@ int ice_manifest_list_write(iceberg_table *t, const char *path, int64_t snapshot
     rc = avro_writer_finish(w, &data, &len, err);
     w = NULL;
     if (rc < 0) goto done;
-    I2I_TRY_GOTO(storage_put(t->cat->files, path, data, len, err), rc, done);
+    I2I_TRY_GOTO(storage_put(t->files, path, data, len, err), rc, done);
     res->added_rows = fv >= 3 ? next_row - first_row_id : 0;
 done:
     avro_writer_free(w);

@@ -63,7 +63,7 @@ int iceberg_table_orphan_files(iceberg_table *t, int64_t min_age_ms, iceberg_orp
     }
     for (i = 0; i < live.n; i++) paths[i] = live.files[i].path;
     qsort(paths, live.n, sizeof *paths, cmp_cstr);
-    rc = storage_list_tree(t->cat->files, (const char *)dir.data, objects, err);
+    rc = storage_list_tree(t->files, (const char *)dir.data, objects, err);
     if (rc < 0) {
         i2i_error_wrap(err, "listing data files of %s.%s", t->ns, t->name);
         goto done;
@@ -120,7 +120,7 @@ int iceberg_remove_orphans(iceberg_table *t, const iceberg_orphan_list *l, size_
     size_t i;
     *removed = 0;
     for (i = 0; i < l->n; i++) {
-        int rc = storage_remove(t->cat->files, l->files[i].path, err);
+        int rc = storage_remove(t->files, l->files[i].path, err);
         if (rc < 0) return i2i_error_wrap(err, "removing orphan %s", l->files[i].path);
         (*removed)++;
     }

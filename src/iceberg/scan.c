@@ -37,7 +37,7 @@ int iceberg_table_live_files(iceberg_table *t, iceberg_file_list *out, i2i_error
     if (!s->manifest_list)
         return i2i_error_set(err, I2I_ERR_UNSUPPORTED, "snapshot %lld has no manifest list (v1 inline manifests)",
                              (long long)s->snapshot_id);
-    I2I_TRY(ice_avro_read_all(t->cat->files, s->manifest_list, &list, err));
+    I2I_TRY(ice_avro_read_all(t->files, s->manifest_list, &list, err));
     json_array_foreach(list, i, mf)
     {
         const char *mpath = ice_json_str(mf, "manifest_path");
@@ -49,7 +49,7 @@ int iceberg_table_live_files(iceberg_table *t, iceberg_file_list *out, i2i_error
         }
         json_decref(entries);
         entries = NULL;
-        I2I_TRY_GOTO(ice_avro_read_all(t->cat->files, mpath, &entries, err), rc, done);
+        I2I_TRY_GOTO(ice_avro_read_all(t->files, mpath, &entries, err), rc, done);
         json_array_foreach(entries, j, e)
         {
             json_t *df = json_object_get(e, "data_file");

@@ -6,13 +6,21 @@
 int ice_table_adopt(iceberg_table *t, catalog_table *ct, i2i_error *err)
 {
     ice_meta m;
+    storage *files = NULL;
     int rc = ice_meta_parse(ct->metadata, &m, err);
+    /* the table's own FileIO: its location may be elsewhere than the catalog's warehouse (a
+     * REST server places tables where it likes) */
+    if (rc == I2I_OK) {
+        rc = catalog_storage_for(t->cat, m.location, &files, err);
+        if (rc < 0) ice_meta_clear(&m);
+    }
     if (rc < 0) {
         i2i_error_wrap(err, "table %s.%s (%s)", t->ns, t->name,
                        ct->metadata_location ? ct->metadata_location : "new");
         catalog_table_clear(ct);
         return rc;
     }
+    t->files = files;
     ice_meta_clear(&t->m);
     catalog_table_clear(&t->ct);
     t->ct = *ct;
