@@ -41,6 +41,7 @@ typedef struct rest_state {
     http_client *http;
     char *base;   /* uri without trailing '/' */
     char *prefix; /* "" or "/<escaped prefix>" */
+    char *ns_sep; /* namespace levels' separator in paths, URL-encoded; NULL = "%1F" */
     char *token;  /* static token or the current OAuth2 access token; NULL = none */
     /* OAuth2 client credentials */
     int oauth;
@@ -260,7 +261,8 @@ done:
 
 /* ---------------------------------------------------------------- URLs */
 
-/* <base>/v1<prefix>/namespaces[/<ns levels joined by %1F>[/tables[/<table>]]] */
+/* <base>/v1<prefix>/namespaces[/<ns levels joined by %1F or the server's
+ * namespace-separator>[/tables[/<table>]]] */
 static char *ns_url(rest_state *s, const char *ns, int tables, const char *table)
 {
     i2i_buf u = I2I_BUF_INIT;
@@ -275,7 +277,7 @@ static char *ns_url(rest_state *s, const char *ns, int tables, const char *table
             ok = level && http_escape(&u, level, 0) == I2I_OK;
             free(level);
             if (!ok || !dot) break;
-            ok = i2i_buf_append_str(&u, "%1F") == I2I_OK;
+            ok = i2i_buf_append_str(&u, s->ns_sep ? s->ns_sep : "%1F") == I2I_OK;
             p = dot + 1;
         }
     }
@@ -516,6 +518,7 @@ static void rest_close(void *state)
     cat_ctx_free(s->ctx);
     free(s->base);
     free(s->prefix);
+    free(s->ns_sep);
     free(s->token);
     free(s->client_id);
     if (s->client_secret) memset(s->client_secret, 0, strlen(s->client_secret));
@@ -564,6 +567,26 @@ static int load_config(rest_state *s, const json_t *configs, i2i_error *err)
         }
         free(s->prefix);
         s->prefix = (char *)i2i_buf_detach(&p, NULL);
+    }
+    /* the separator of namespace levels in paths: Iceberg's own server (1.11) announces "%2E"
+     * and refuses the default %1F; taken as sent (URL-encoded) when it is a plain path piece */
+    {
+        static const char path_safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                        "0123456789%-._~";
+        const char *sep = json_string_value(json_object_get(ov, "namespace-separator"));
+        if (!sep) sep = json_string_value(json_object_get(df, "namespace-separator"));
+        if (sep && *sep && strspn(sep, path_safe) == strlen(sep)) {
+            char *copy = i2i_strdup(sep);
+            if (!copy) {
+                json_decref(j);
+                return i2i_error_nomem(err, "REST config");
+            }
+            free(s->ns_sep);
+            s->ns_sep = copy;
+        } else if (sep) {
+            I2I_WARN("catalog '%s': ignoring the server's namespace-separator '%s'", s->ctx->name,
+                     sep);
+        }
     }
     /* a warehouse location the server insists on (or offers when we have none) */
     {

@@ -1,6 +1,7 @@
 """A stand-in Iceberg REST catalog for tests (Python stdlib only), on a random loopback port.
 
-`python rest_standin.py [--token T] [--oauth ID:SECRET] [--token-ttl S] COMMAND [ARGS...]`
+`python rest_standin.py [--token T] [--oauth ID:SECRET] [--token-ttl S] [--namespace-separator SEP]
+COMMAND [ARGS...]`
 starts the server, runs COMMAND with I2I_TEST_REST_URI, I2I_TEST_REST_WAREHOUSE (a fresh local
 directory) and I2I_TEST_REST_TOKEN / I2I_TEST_REST_CREDENTIAL in its environment, and exits with
 COMMAND's status. Importable too: `with RestStandin(...) as rest:` (rest.uri, rest.warehouse).
@@ -9,7 +10,9 @@ What it implements of the REST catalog OpenAPI contract (the parts a writer need
   GET  /v1/config?warehouse=W         defaults {} and overrides {"prefix": "standin"}
   POST /v1/oauth/tokens               client_credentials grant (form body), tokens expire
   GET/POST /v1/{prefix}/namespaces    list / create (409 AlreadyExistsException)
-  GET/HEAD/DELETE /v1/{prefix}/namespaces/{ns}   (levels joined by %1F)
+  GET/HEAD/DELETE /v1/{prefix}/namespaces/{ns}   (levels joined by %1F; with
+       --namespace-separator SEP, URL-encoded like "%2E", by SEP only, which /v1/config then
+       announces in overrides as "namespace-separator", as Iceberg's own REST server does)
   POST /v1/{prefix}/namespaces/{ns}/tables       create: the server builds and writes metadata
   GET/HEAD/DELETE /v1/{prefix}/namespaces/{ns}/tables/{t}
   POST /v1/{prefix}/namespaces/{ns}/tables/{t}   commit: requirements checked against the current
@@ -78,8 +81,9 @@ def local_path(location):
 
 
 class State:
-    def __init__(self, warehouse, token=None, oauth=None, token_ttl=3600):
+    def __init__(self, warehouse, token=None, oauth=None, token_ttl=3600, ns_sep=None):
         self.lock = threading.Lock()
+        self.ns_sep = ns_sep  # URL-encoded, e.g. "%2E"; None = the default %1F
         self.warehouse = warehouse
         self.static_token = token
         self.oauth = oauth  # (id, secret)
@@ -279,8 +283,8 @@ class State:
         return {"metadata-location": new_loc, "metadata": new}, fault
 
 
-def parse_ns(seg):
-    return tuple(urllib.parse.unquote(seg).split("\x1f"))
+def parse_ns(seg, sep=None):
+    return tuple(urllib.parse.unquote(seg).split(urllib.parse.unquote(sep) if sep else "\x1f"))
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -360,7 +364,10 @@ class Handler(BaseHTTPRequestHandler):
                 self.check_auth()
                 if parts == ["config"] and method == "GET":
                     self.st.stats["config"] += 1
-                    return self.reply(200, {"defaults": {}, "overrides": {"prefix": PREFIX}})
+                    overrides = {"prefix": PREFIX}
+                    if self.st.ns_sep:
+                        overrides["namespace-separator"] = self.st.ns_sep
+                    return self.reply(200, {"defaults": {}, "overrides": overrides})
                 if parts[:1] != [PREFIX]:
                     raise RestError(404, "NoSuchEndpointException", "no such endpoint %s" % url.path)
                 parts = parts[1:]
@@ -392,7 +399,7 @@ class Handler(BaseHTTPRequestHandler):
                 st.namespaces[ns] = dict(req.get("properties") or {})
                 return 200, {"namespace": list(ns), "properties": st.namespaces[ns]}, None
         if len(parts) == 2 and parts[0] == "namespaces":
-            ns = parse_ns(parts[1])
+            ns = parse_ns(parts[1], self.st.ns_sep)
             if ns not in st.namespaces:
                 raise RestError(404, "NoSuchNamespaceException", "Namespace does not exist: %s" % ".".join(ns))
             if method in ("GET", "HEAD"):
@@ -402,7 +409,7 @@ class Handler(BaseHTTPRequestHandler):
                 del st.namespaces[ns]
                 return 204, None, None
         if len(parts) == 3 and parts[0] == "namespaces" and parts[2] == "tables":
-            ns = parse_ns(parts[1])
+            ns = parse_ns(parts[1], self.st.ns_sep)
             if method == "POST":
                 return 200, st.create_table(ns, self.json_body()), None
             if method == "GET":
@@ -411,7 +418,7 @@ class Handler(BaseHTTPRequestHandler):
                 return 200, {"identifiers": [{"namespace": list(n), "name": t}
                                              for (n, t) in sorted(st.tables) if n == ns]}, None
         if len(parts) == 4 and parts[0] == "namespaces" and parts[2] == "tables":
-            ns, name = parse_ns(parts[1]), urllib.parse.unquote(parts[3])
+            ns, name = parse_ns(parts[1], self.st.ns_sep), urllib.parse.unquote(parts[3])
             key = (ns, name)
             if method in ("GET", "HEAD"):
                 if key not in st.tables:
@@ -459,8 +466,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class RestStandin:
-    def __init__(self, token=None, oauth=None, token_ttl=3600, warehouse=None):
+    def __init__(self, token=None, oauth=None, token_ttl=3600, warehouse=None, ns_sep=None):
         self.token, self.oauth, self.token_ttl = token, oauth, token_ttl
+        self.ns_sep = ns_sep
         self.tmp = None
         self.warehouse = warehouse
 
@@ -472,7 +480,8 @@ class RestStandin:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.server.state = State("file://" + self.warehouse, self.token,
-                                  tuple(self.oauth.split(":", 1)) if self.oauth else None, self.token_ttl)
+                                  tuple(self.oauth.split(":", 1)) if self.oauth else None, self.token_ttl,
+                                  self.ns_sep)
         self.uri = "http://127.0.0.1:%d" % self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -498,7 +507,7 @@ class RestStandin:
 
 
 def main(argv):
-    token = oauth = None
+    token = oauth = ns_sep = None
     ttl = 3600
     while argv and argv[0].startswith("--"):
         opt = argv.pop(0)
@@ -508,11 +517,13 @@ def main(argv):
             oauth = argv.pop(0)
         elif opt == "--token-ttl":
             ttl = int(argv.pop(0))
+        elif opt == "--namespace-separator":
+            ns_sep = argv.pop(0)
         else:
             raise SystemExit("rest_standin: unknown option %s" % opt)
     if not argv:
         raise SystemExit(__doc__)
-    with RestStandin(token, oauth, ttl) as rest:
+    with RestStandin(token, oauth, ttl, ns_sep=ns_sep) as rest:
         env = dict(os.environ, I2I_TEST_REST_URI=rest.uri, I2I_TEST_REST_WAREHOUSE=rest.warehouse)
         if token:
             env["I2I_TEST_REST_TOKEN"] = token
