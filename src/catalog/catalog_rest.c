@@ -11,7 +11,8 @@
  * rest.sigv4-enabled is refused (not implemented yet).
  *
  * Config: GET /v1/config?warehouse=W; overrides > client keys > defaults for "prefix" and
- * "warehouse".
+ * "warehouse"; overrides > defaults for "namespace-separator". With no warehouse at all, a create
+ * sends no location and the server places the table.
  *
  * Errors (what a commit's reply means):
  *   409                       I2I_ERR_CONFLICT (CommitFailedException): reload, re-apply, retry;
