@@ -36,6 +36,7 @@ TESTS = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TESTS, "judges"))
 sys.path.insert(0, os.path.join(TESTS, "storage"))
 import judgelib as J  # noqa: E402
+import judge_java  # noqa: E402
 
 J.require_pyiceberg()
 from judge_pyiceberg import canonical_rows  # noqa: E402
@@ -121,16 +122,8 @@ def snapshots_added(rep):
 
 
 def java_read(judge, label, uri, table):
-    rc, out, err = J.run([judge, "read", "--rest", uri, "--table", table],
-                         label="%s: java read through REST" % label, timeout=300)
-    if rc != 0:
-        return None, []
-    lines = out.splitlines()
-    try:
-        return json.loads(lines[0]), [json.loads(x) for x in lines[1:] if x.strip()]
-    except (ValueError, IndexError) as e:
-        J.check(False, "%s: the Java judge's output is not JSON lines (%s): %r" % (label, e, out[:300]))
-        return None, []
+    """Iceberg Java reading `table` through the REST server at uri (tests/judges/judge_java.py)."""
+    return judge_java.java_read(judge, label + " (through REST)", ["--rest", uri, "--table", table])
 
 
 def case_local(a, tmp):
