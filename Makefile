@@ -26,6 +26,16 @@ test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
 	CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Release >/dev/null
 	cmake --build build-clang -j$(JOBS) >/dev/null
+	$(MAKE) --no-print-directory fuzz-ci
+
+# Every fuzz target on FUZZ_CI_RUNS inputs from a fixed seed: the same inputs on every machine, so
+# CI's verdict never depends on timing (`make fuzz` explores for FUZZ_SECONDS instead).
+FUZZ_CI_RUNS ?= 200000
+.PHONY: fuzz-ci
+fuzz-ci:
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DI2I_FUZZ=ON >/dev/null
+	cmake --build build-fuzz -j$(JOBS) >/dev/null
+	fuzz/run.sh build-fuzz runs:$(FUZZ_CI_RUNS)
 
 # Spark SQL (pyspark 4.1 + Iceberg 1.12's runtime, over the same SQLite catalog) judges every kind
 # of table we write; ctest runs it too (judge_spark). See tests/judges/README.md.
