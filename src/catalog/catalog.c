@@ -102,6 +102,13 @@ static const char *const KEYS_REST[] = {"token", "credential", "oauth2-server-ur
                                         "rest.signing-name", "rest.access-key-id",
                                         "rest.secret-access-key", "rest.session-token", NULL};
 
+/* The FileIO keys the storage layer reads (src/storage/storage_s3.c), for every catalog type. */
+static const char *const KEYS_FILEIO[] = {
+    "s3.endpoint", "s3.region", "s3.access-key-id", "s3.secret-access-key", "s3.session-token",
+    "s3.path-style-access", "s3.force-virtual-addressing", "s3.anonymous",
+    "s3.multipart.part-size-bytes", "client.region", "client.access-key-id",
+    "client.secret-access-key", "client.session-token", NULL};
+
 /* Unknown keys are warned about (by name, never by value: it may be a secret). */
 static void warn_unknown_keys(const json_t *configs, const char *type, const char *name)
 {
@@ -116,12 +123,19 @@ static void warn_unknown_keys(const json_t *configs, const char *type, const cha
     {
         size_t i;
         int ok = strcmp(key, "type") == 0 || strcmp(key, "uri") == 0 ||
-                 strcmp(key, "warehouse") == 0 || strcmp(key, "name") == 0 ||
-                 strncmp(key, "s3.", 3) == 0 || strncmp(key, "client.", 7) == 0;
+                 strcmp(key, "warehouse") == 0 || strcmp(key, "name") == 0;
+        int fileio = strncmp(key, "s3.", 3) == 0 || strncmp(key, "client.", 7) == 0;
         for (i = 0; !ok && known[i]; i++) ok = strcmp(key, known[i]) == 0;
+        for (i = 0; !ok && KEYS_FILEIO[i]; i++) ok = strcmp(key, KEYS_FILEIO[i]) == 0;
         (void)v;
         if (strcmp(type, "hadoop") == 0 && strcmp(key, "uri") == 0) ok = 0;
-        if (!ok)
+        if (!ok && fileio)
+            I2I_WARN("catalog '%s': FileIO key \"%s\" is not supported and is ignored (supported: "
+                     "s3.endpoint, s3.region, s3.access-key-id, s3.secret-access-key, "
+                     "s3.session-token, s3.path-style-access, s3.force-virtual-addressing, "
+                     "s3.anonymous, s3.multipart.part-size-bytes, client.*)",
+                     name, key);
+        else if (!ok)
             I2I_WARN("catalog '%s': catalog_configs key \"%s\" is not used by a %s catalog and is "
                      "ignored",
                      name, key, type);
