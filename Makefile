@@ -60,6 +60,13 @@ fuzz: deps
 	cmake --build build-fuzz -j$(JOBS) >/dev/null
 	fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
+# The integration tests under valgrind memcheck (a Debug build without sanitizers); ~15 min.
+.PHONY: memcheck
+memcheck: deps
+	cmake -S . -B build-memcheck -DCMAKE_BUILD_TYPE=Debug -DI2I_SANITIZE=OFF >/dev/null
+	cmake --build build-memcheck -j$(JOBS) >/dev/null
+	scripts/memcheck.sh build-memcheck
+
 demo: release
 	@scripts/demo.sh $(RELEASE_DIR)
 

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev git curl ca-certificates
   libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev libzstd-dev libsnappy-dev zlib1g-dev
-  libsqlite3-dev libpq-dev time
+  libsqlite3-dev libpq-dev time valgrind
   postgresql python3 python3-avro python3-venv
   nodejs npm
   openjdk-17-jre-headless

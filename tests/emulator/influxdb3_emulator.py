@@ -3014,7 +3014,8 @@ class App:
             if not isinstance(f, dict):
                 raise ValueError("a fault is a JSON object")
             unknown = set(f) - {"status", "body", "count", "skip", "path", "method", "delay_ms", "close",
-                                "truncate_after_bytes", "truncate_mode"}
+                                "truncate_after_bytes", "truncate_mode", "headers", "garble_after_bytes",
+                                "garble_line"}
             if unknown:
                 raise ValueError("unknown fault keys: %s" % ", ".join(sorted(unknown)))
             if f.get("truncate_mode", "chunk") not in ("chunk", "mid_chunk"):
@@ -3205,6 +3206,7 @@ class Handler(BaseHTTPRequestHandler):
         app = self.server.app
         self.close_after = False
         self.truncate = None
+        self.garble = None
         url = urlsplit(self.path)
         path = url.path
         query = url.query if "?" in self.path else None
@@ -3229,7 +3231,11 @@ class Handler(BaseHTTPRequestHandler):
                     self.abort_connection()
                     return
                 if "status" in fault:
-                    raise Response(int(fault["status"]), fault.get("body", "emulated fault"), ok=False)
+                    raise Response(int(fault["status"]), fault.get("body", "emulated fault"), ok=False,
+                                   headers=[tuple(h) for h in fault.get("headers", [])])
+                if fault.get("garble_after_bytes") is not None:
+                    self.garble = (int(fault["garble_after_bytes"]),
+                                   fault.get("garble_line", '{"time": not json at all}'))
                 if fault.get("truncate_after_bytes") is not None:
                     self.truncate = (int(fault["truncate_after_bytes"]), fault.get("truncate_mode", "chunk"))
             if method == "OPTIONS":
@@ -3740,6 +3746,13 @@ class Handler(BaseHTTPRequestHandler):
         if not data or self.command == "HEAD":
             return
         frame = (lambda d: b"%x\r\n" % len(d) + d + b"\r\n") if self.chunked else (lambda d: d)
+        if self.garble is not None and self.sent + len(data) > self.garble[0]:
+            # a line the server should never send (malformed, or a value of another type), once,
+            # between whole lines; the rest of the stream follows unchanged
+            bad = (self.garble[1].rstrip("\n") + "\n").encode("utf-8")
+            self.garble = None
+            self.wfile.write(frame(bad))
+            self.sent += len(bad)
         if self.truncate is not None:
             limit, mode = self.truncate
             room = limit - self.sent
