@@ -62,6 +62,12 @@ int columnar_batch_new(const columnar_field *fields, size_t nfields, size_t capa
 void columnar_batch_free(columnar_batch *b);
 /* Empty the batch for reuse; keeps all allocations. */
 void columnar_batch_clear(columnar_batch *b);
+/* Exchange the rows (values, validity, string bytes, counts) of two batches made with the same
+ * fields and capacity; each keeps its own struct and column names, so pointers to its columns
+ * (a parser's) stay valid. Lets a producer hand a full batch to a consumer thread and go on
+ * filling the consumer's emptied one without copying or allocating. I2I_ERR_INVALID (nothing
+ * changed) when the shapes differ. */
+int columnar_batch_swap(columnar_batch *a, columnar_batch *b);
 /* Bytes held by the batch's values (what a flush-by-size threshold compares against). */
 size_t columnar_batch_bytes(const columnar_batch *b);
 /* Index of a column by exact name, or -1. */

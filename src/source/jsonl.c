@@ -637,10 +637,13 @@ static int deliver(jsonl_parser *p)
 {
     columnar_batch *b = p->b;
     int rc;
-    if (b->nrows == 0) return I2I_OK;
+    size_t n = b->nrows;
+    if (n == 0) return I2I_OK;
     i2i_error_clear(p->err);
+    /* Counted before the call: a consumer may swap the rows out (columnar_batch_swap) and hand
+     * back an empty batch, as the replicate pipeline does. */
     rc = p->cfg.on_batch(p->cfg.ctx, b, p->err);
-    p->st.rows += b->nrows;
+    p->st.rows += n;
     p->st.batches++;
     columnar_batch_clear(b);
     if (rc < 0) {
