@@ -118,7 +118,7 @@ int columnar_batch_find(const columnar_batch *b, const char *name)
     return -1;
 }
 
-int columnar_set_string(columnar_column *c, size_t row, const char *s, size_t n)
+int columnar_set_string_slow_(columnar_column *c, size_t row, const char *s, size_t n)
 {
     uint32_t start;
     /* Rows skipped since the last value are NULL and repeat the running offset. */

@@ -307,13 +307,8 @@ static const char *skip_value(jsonl_parser *p, const char *s)
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define JSONL_SWAR_DIGITS 1
-/* Eight ASCII digits at once (little-endian): all bytes in '0'..'9'? */
-static inline int eight_digits(uint64_t v)
-{
-    return ((v & 0xF0F0F0F0F0F0F0F0ULL) | (((v + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) ==
-           0x3333333333333333ULL;
-}
-/* Their value: pairs, then quads, then the 8-digit number, with three multiplies. */
+/* The value of eight ASCII digits (little-endian load, first digit lowest): pairs, then quads,
+ * then the 8-digit number, with three multiplies. */
 static inline uint64_t eight_digits_value(uint64_t v)
 {
     const uint64_t mask = 0x000000FF000000FFULL;
@@ -322,6 +317,21 @@ static inline uint64_t eight_digits_value(uint64_t v)
     v -= 0x3030303030303030ULL;
     v = (v * 10) + (v >> 8);
     return (((v & mask) * mul1) + (((v >> 16) & mask) * mul2)) >> 32;
+}
+/* How many of the 8 bytes (in text order) are ASCII digits before the first non-digit: 0..8.
+ * A byte is a digit when (b ^ '0') < 10; the 0x76 add sets a byte's high bit exactly when its low
+ * 7 bits are >= 10, without carries between bytes. */
+static inline int digit_run(uint64_t v)
+{
+    uint64_t a = v ^ 0x3030303030303030ULL;
+    uint64_t t = (((a & 0x7F7F7F7F7F7F7F7FULL) + 0x7676767676767676ULL) | a) & 0x8080808080808080ULL;
+    return t ? __builtin_ctzll(t) >> 3 : 8;
+}
+/* Value of the first k (1..7) digits: they move to the top bytes, the bottom ones become '0'
+ * (leading zeros), and the eight-digit conversion does the rest. */
+static inline uint64_t short_digits_value(uint64_t v, int k)
+{
+    return eight_digits_value((v << (8 * (8 - k))) | (0x3030303030303030ULL >> (8 * k)));
 }
 #else
 #define JSONL_SWAR_DIGITS 0
@@ -414,6 +424,20 @@ static const char *parse_double(jsonl_parser *p, const jcol *col, const char *s,
     if (*s == '0') {
         s++;
     } else {
+#if JSONL_SWAR_DIGITS
+        /* The usual integer part (1..7 digits) in one step; 8 or more take the loop below. */
+        if (p->line_end - s >= 8) {
+            uint64_t v8;
+            int k;
+            memcpy(&v8, s, 8);
+            k = digit_run(v8);
+            if (k < 8) {
+                w = short_digits_value(v8, k);
+                nd = k;
+                s += k;
+            }
+        }
+#endif
         while (is_digit((unsigned char)*s)) {
             if (nd < 19) {
                 w = w * 10 + (uint64_t)(*s - '0');
@@ -435,14 +459,20 @@ static const char *parse_double(jsonl_parser *p, const jcol *col, const char *s,
             }
         }
 #if JSONL_SWAR_DIGITS
-        while (nd <= 11 && p->line_end - s >= 8) {
+        /* Up to 8 fraction digits per step (a 3-digit fraction is one step) while they stay
+         * within the 19 significant digits; the loop below takes the rest. Every digit here is
+         * significant: w != 0, or the leading zeros were just skipped and this one is not 0. */
+        while (p->line_end - s >= 8) {
             uint64_t v8;
+            int k;
             memcpy(&v8, s, 8);
-            if (!eight_digits(v8)) break;
-            w = w * 100000000 + eight_digits_value(v8); /* w != 0 here: zeros were skipped */
-            nd += 8;
-            e10 -= 8;
-            s += 8;
+            k = digit_run(v8);
+            if (k == 0 || nd + k > 19) break;
+            w = w * pow10_u64[k] + (k == 8 ? eight_digits_value(v8) : short_digits_value(v8, k));
+            nd += k;
+            e10 -= k;
+            s += k;
+            if (k < 8) break;
         }
 #endif
         while (is_digit((unsigned char)*s)) {
