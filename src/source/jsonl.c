@@ -632,16 +632,27 @@ static const char *parse_time(jsonl_parser *p, const jcol *col, const char *s, i
     if (*q == '.') {
         int nd = 0;
         q++;
+#if JSONL_SWAR_DIGITS
+        /* InfluxDB prints 1..9 fraction digits (trailing zeros dropped): up to 7 in one step */
+        if (p->line_end - q >= 8) {
+            uint64_t v8;
+            int k;
+            memcpy(&v8, q, 8);
+            k = digit_run(v8);
+            if (k > 0 && k < 8) {
+                frac = (int64_t)short_digits_value(v8, k);
+                q += k;
+                nd = k;
+            }
+        }
+#endif
         while (is_digit((unsigned char)*q) && nd < 9) {
             frac = frac * 10 + (*q - '0');
             q++;
             nd++;
         }
         if (nd == 0 || is_digit((unsigned char)*q)) goto slow;
-        while (nd < 9) {
-            frac *= 10;
-            nd++;
-        }
+        frac *= (int64_t)pow10_u64[9 - nd];
     }
     if (*q != '"') goto slow;
     *out = (days * 86400 + hh * 3600 + mi * 60 + ss) * I2I_NS_PER_S + frac;
