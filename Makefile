@@ -5,7 +5,7 @@ BUILD_DIR   ?= build
 RELEASE_DIR ?= build-release
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build release test bench demo clean interop-spark
+.PHONY: all deps build release test tsan bench demo clean interop-spark
 
 all: build
 
@@ -36,6 +36,15 @@ fuzz-ci:
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DI2I_FUZZ=ON >/dev/null
 	cmake --build build-fuzz -j$(JOBS) >/dev/null
 	fuzz/run.sh build-fuzz runs:$(FUZZ_CI_RUNS)
+
+# The replicate tests (which run the write pipeline's threads) under ThreadSanitizer. Separate
+# from `test`: a second full build plus these tests under TSan would add minutes to every CI run.
+TSAN_DIR ?= build-tsan
+tsan: deps
+	cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DI2I_TSAN=ON
+	cmake --build $(TSAN_DIR) -j$(JOBS) --target influx2iceberg test_job test_replicate_threads \
+	  test_replicate_e2e test_replicate_crash test_replicate_failures
+	cd $(TSAN_DIR) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j$(JOBS) -R '^test_(job|replicate_)'
 
 # Spark SQL (pyspark 4.1 + Iceberg 1.12's runtime, over the same SQLite catalog) judges every kind
 # of table we write; ctest runs it too (judge_spark). See tests/judges/README.md.
@@ -71,4 +80,4 @@ demo: release
 	@scripts/demo.sh $(RELEASE_DIR)
 
 clean:
-	rm -rf $(BUILD_DIR) $(RELEASE_DIR)
+	rm -rf $(BUILD_DIR) $(RELEASE_DIR) $(TSAN_DIR)

@@ -1,7 +1,7 @@
 // The peer of the replicate benchmark: DuckDB reads the same JSON Lines from local files and writes
-// one zstd Parquet file, single-threaded.
+// one zstd Parquet file, with as many threads as ours (SET threads; default 1).
 //
-//   node duckdb_peer.mjs --glob 'DIR/day-*.jsonl' --out FILE --rows N [--runs R]
+//   node duckdb_peer.mjs --glob 'DIR/day-*.jsonl' --out FILE --rows N [--runs R] [--threads T]
 //
 // Prints {"seconds": best, "rows": n} on stdout. Columns are given explicitly (no sniffing), with
 // the types our table gets (timestamp, strings, doubles, bigint, boolean).
@@ -15,10 +15,11 @@ const req = createRequire(path.join(root, 'tests/interop/package.json'))
 const { DuckDBInstance } = req('@duckdb/node-api')
 const arg = k => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1] : undefined }
 const glob = arg('--glob'), out = arg('--out'), rows = Number(arg('--rows')), runs = Number(arg('--runs') || 2)
+const threads = Number(arg('--threads') || 1)
 
 const inst = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' })
 const con = await inst.connect()
-await con.run('SET threads=1')
+await con.run(`SET threads=${threads}`)
 const cols = `{time: 'TIMESTAMP', dc: 'VARCHAR', host: 'VARCHAR', load: 'DOUBLE', procs: 'BIGINT', region: 'VARCHAR', state: 'VARCHAR', temp: 'DOUBLE', throttled: 'BOOLEAN', usage_idle: 'DOUBLE', usage_system: 'DOUBLE', usage_user: 'DOUBLE'}`
 let best = Infinity
 for (let r = 0; r < runs; r++) {

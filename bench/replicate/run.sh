@@ -1,27 +1,29 @@
 #!/usr/bin/env bash
 # Replicate benchmark: the real `influx2iceberg replicate` end to end (HTTP + JSONL parsing +
 # partitioned Parquet + manifests + SQLite catalog commits, one window per day) against DuckDB
-# reading the same JSON Lines from local files and writing one zstd Parquet file, single-threaded.
-# Prints one line per size:
-#   replicate 1M: ours 1.52M rows/s, duckdb 0.61M rows/s, speed ratio 2.49, peak RSS 41 MB (server 9.8M rows/s)
+# reading the same JSON Lines from local files and writing one zstd Parquet file, both with the
+# same number of threads (ours --threads T, DuckDB SET threads=T). Prints one line per size and
+# thread count:
+#   replicate 5M threads=2: ours 2.10M rows/s, duckdb 0.80M rows/s, speed ratio 2.62, peak RSS 45 MB (server 9.8M rows/s)
 #
-#   bench/replicate/run.sh BUILD_DIR [--sizes 1M,5M] [--runs R] [--keep DIR] [--verbose]
+#   bench/replicate/run.sh BUILD_DIR [--sizes 1M,5M,10M] [--threads 1,2] [--runs R] [--keep DIR] [--verbose]
 #
 # The InfluxDB side is bench/replicate/jsonl_server: pre-rendered per-day JSONL files sent with
 # sendfile; its rate (a plain HTTP client reading every row and discarding it) is printed so it is
-# clear the server is not what limits us. Rows per day are fixed (500k), so 5M rows means 10 windows
+# clear the server is not what limits us. Rows per day are fixed (500k), so 10M rows means 20 windows
 # of the same size as 1M's 2: peak RSS should not grow with the total. Each figure is the best of
-# --runs (default 3) runs, ours (into a fresh table each time) and DuckDB's interleaved. Peak RSS is our process's maximum
-# resident set (GNU time -v). --keep DIR keeps data, tables and logs.
+# --runs (default 3) runs, ours (into a fresh table each time) and DuckDB's interleaved; peak RSS is
+# the largest of our runs' maximum resident sets (GNU time -v). --keep DIR keeps data, tables and logs.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-usage="usage: bench/replicate/run.sh BUILD_DIR [--sizes 1M,5M] [--runs R] [--keep DIR] [--verbose]"
+usage="usage: bench/replicate/run.sh BUILD_DIR [--sizes 1M,5M,10M] [--threads 1,2] [--runs R] [--keep DIR] [--verbose]"
 build="${1:?$usage}"
 shift
-sizes="1M,5M" runs=3 keep="" verbose=0
+sizes="1M,5M,10M" thread_counts="1,2" runs=3 keep="" verbose=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes="${2:?$usage}"; shift 2 ;;
+    --threads) thread_counts="${2:?$usage}"; shift 2 ;;
     --runs) runs="${2:?$usage}"; shift 2 ;;
     --keep) keep="${2:?$usage}"; shift 2 ;;
     --verbose) verbose=1; shift ;;
@@ -57,6 +59,7 @@ say() { echo "$*" >> "$log"; [ $verbose -eq 0 ] || echo "$*" >&2; }
 
 rows_per_day=500000
 IFS=',' read -r -a size_list <<< "$sizes"
+IFS=',' read -r -a thread_list <<< "$thread_counts"
 for size in "${size_list[@]}"; do
   case "$size" in
     *M) rows=$(( ${size%M} * 1000000 )) ;;
@@ -89,45 +92,48 @@ for size in "${size_list[@]}"; do
   done
 
   # ours and DuckDB, interleaved so both see the same machine (this VM is noisy); best of --runs
-  best_ours="" best_duck="" rss_max=0
-  for r in $(seq 1 "$runs"); do
-    wh="$out/wh-$size-$r"
-    rm -rf "$wh"
-    /usr/bin/time -v -o "$out/time-$size-$r.txt" "$cli" replicate --host "$url" --database bench \
-      --measurement m --warehouse "$wh" --backfill-start 2026-01-01T00:00:00Z --backfill-end "$end" \
-      --batch-size 1d --no-progress --log-level warn --json > "$out/ours-$size-$r.json" 2>> "$log" ||
-      { cat "$log" >&2; echo "replicate: our run failed" >&2; exit 1; }
-    n=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['total_written_records'])" "$out/ours-$size-$r.json")
-    [ "$n" = "$rows" ] || { echo "replicate: we wrote $n rows, expected $rows" >&2; exit 1; }
-    t=$(python3 - "$out/time-$size-$r.txt" <<'EOF2'
+  for T in "${thread_list[@]}"; do
+    best_ours="" best_duck="" rss_max=0
+    for r in $(seq 1 "$runs"); do
+      tag="$size-t$T-$r"
+      wh="$out/wh-$tag"
+      rm -rf "$wh"
+      /usr/bin/time -v -o "$out/time-$tag.txt" "$cli" replicate --host "$url" --database bench \
+        --measurement m --warehouse "$wh" --backfill-start 2026-01-01T00:00:00Z --backfill-end "$end" \
+        --batch-size 1d --threads "$T" --no-progress --log-level warn --json > "$out/ours-$tag.json" 2>> "$log" ||
+        { cat "$log" >&2; echo "replicate: our run failed" >&2; exit 1; }
+      n=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['total_written_records'])" "$out/ours-$tag.json")
+      [ "$n" = "$rows" ] || { echo "replicate: we wrote $n rows, expected $rows" >&2; exit 1; }
+      t=$(python3 - "$out/time-$tag.txt" <<'EOF2'
 import re, sys
 s = open(sys.argv[1]).read()
 m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", s).group(1).split(":")
 print(sum(float(x) * 60 ** i for i, x in enumerate(reversed(m))))
 EOF2
-)
-    rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$out/time-$size-$r.txt")
-    say "ours run $r: $t s, peak RSS $rss KB, $(cat "$out/ours-$size-$r.json")"
-    best_ours=$(python3 -c "import sys; a=sys.argv[1]; b=float(sys.argv[2]); print(b if a=='' else min(float(a), b))" "$best_ours" "$t")
-    [ "$rss" -gt "$rss_max" ] && rss_max=$rss
-    [ -n "$keep" ] || rm -rf "$wh"
+  )
+      rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$out/time-$tag.txt")
+      say "ours threads=$T run $r: $t s, peak RSS $rss KB, $(cat "$out/ours-$tag.json")"
+      best_ours=$(python3 -c "import sys; a=sys.argv[1]; b=float(sys.argv[2]); print(b if a=='' else min(float(a), b))" "$best_ours" "$t")
+      [ "$rss" -gt "$rss_max" ] && rss_max=$rss
+      [ -n "$keep" ] || rm -rf "$wh"
 
-    # DuckDB: the same JSONL from local files -> one zstd Parquet file, one thread
-    duck=$(node "$root/bench/replicate/duckdb_peer.mjs" --glob "$data/day-*.jsonl" --out "$out/duckdb-$size.parquet" \
-             --rows "$rows" --runs 1 2>> "$log") || { cat "$log" >&2; echo "replicate: the DuckDB run failed" >&2; exit 1; }
-    say "duckdb run $r: $duck"
-    t=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['seconds'])" "$duck")
-    best_duck=$(python3 -c "import sys; a=sys.argv[1]; b=float(sys.argv[2]); print(b if a=='' else min(float(a), b))" "$best_duck" "$t")
+      # DuckDB: the same JSONL from local files -> one zstd Parquet file, T threads
+      duck=$(node "$root/bench/replicate/duckdb_peer.mjs" --glob "$data/day-*.jsonl" --out "$out/duckdb-$size.parquet" \
+               --rows "$rows" --runs 1 --threads "$T" 2>> "$log") || { cat "$log" >&2; echo "replicate: the DuckDB run failed" >&2; exit 1; }
+      say "duckdb threads=$T run $r: $duck"
+      t=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['seconds'])" "$duck")
+      best_duck=$(python3 -c "import sys; a=sys.argv[1]; b=float(sys.argv[2]); print(b if a=='' else min(float(a), b))" "$best_duck" "$t")
+    done
+    python3 - "$size" "$T" "$rows" "$best_ours" "$best_duck" "$rss_max" "$best_srv" <<'EOF'
+import sys
+size, T, rows, ours, duck, rss, srv = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7])
+o, d, s = rows / ours, rows / duck, rows / srv
+print(f"replicate {size} threads={T}: ours {o/1e6:.2f}M rows/s, duckdb {d/1e6:.2f}M rows/s, speed ratio {o/d:.2f}, "
+      f"peak RSS {rss/1024:.0f} MB (server {s/1e6:.1f}M rows/s)")
+EOF
   done
   kill "$srv_pid" 2>/dev/null || true
   wait "$srv_pid" 2>/dev/null || true
   srv_pid=""
-  python3 - "$size" "$rows" "$best_ours" "$best_duck" "$rss_max" "$best_srv" <<'EOF'
-import sys
-size, rows, ours, duck, rss, srv = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
-o, d, s = rows / ours, rows / duck, rows / srv
-print(f"replicate {size}: ours {o/1e6:.2f}M rows/s, duckdb {d/1e6:.2f}M rows/s, speed ratio {o/d:.2f}, "
-      f"peak RSS {rss/1024:.0f} MB (server {s/1e6:.1f}M rows/s)")
-EOF
   [ -n "$keep" ] || rm -rf "$data"
 done

@@ -35,6 +35,7 @@ static const cli_option options[] = {
     {"auto-update-schema", "auto_update_schema", OPT_FLAG, "r", NULL, "Add new InfluxDB columns to the table instead of failing."},
     {"format-version", "format_version", OPT_INT, "r", "2|3", "Iceberg format version of new tables (default 2; 3 keeps nanoseconds)."},
     {"partition-by", "partition_by", OPT_STRING, "r", "day|hour|month|year|none", "Partitioning of new tables (default day)."},
+    {"threads", "threads", OPT_INT, "r", "N", "Threads for the copy (default: the online cores, at most 64): 1 = one thread; 2 or more = parsing and Parquet writing overlap. The files are the same bytes whatever N."},
     {"tls-insecure", "tls_insecure", OPT_FLAG, "r", NULL, "Do not verify the InfluxDB server's TLS certificate."},
     {"config", "config", OPT_STRING, "s", "FILE", "Service configuration (TOML: [server], [influxdb], [jobs.<name>]; see docs/service.md). Required."},
     {"check-config", "check_config", OPT_FLAG, "s", NULL, "Only load and check the configuration, then exit (0 = it would start)."},

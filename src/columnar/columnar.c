@@ -73,6 +73,32 @@ void columnar_batch_clear(columnar_batch *b)
     b->nrows = 0;
 }
 
+int columnar_batch_swap(columnar_batch *a, columnar_batch *b)
+{
+    size_t i, n;
+    if (a->ncols != b->ncols || a->capacity != b->capacity) return I2I_ERR_INVALID;
+    for (i = 0; i < a->ncols; i++) {
+        if (a->cols[i].type != b->cols[i].type || a->cols[i].unit != b->cols[i].unit) return I2I_ERR_INVALID;
+    }
+    for (i = 0; i < a->ncols; i++) {
+        columnar_column *x = &a->cols[i], *y = &b->cols[i], t = *x;
+        x->len = y->len;
+        x->null_count = y->null_count;
+        x->validity = y->validity;
+        x->v = y->v;
+        x->data = y->data;
+        y->len = t.len;
+        y->null_count = t.null_count;
+        y->validity = t.validity;
+        y->v = t.v;
+        y->data = t.data;
+    }
+    n = a->nrows;
+    a->nrows = b->nrows;
+    b->nrows = n;
+    return I2I_OK;
+}
+
 size_t columnar_batch_bytes(const columnar_batch *b)
 {
     size_t i, total = 0;
@@ -92,7 +118,7 @@ int columnar_batch_find(const columnar_batch *b, const char *name)
     return -1;
 }
 
-int columnar_set_string(columnar_column *c, size_t row, const char *s, size_t n)
+int columnar_set_string_slow_(columnar_column *c, size_t row, const char *s, size_t n)
 {
     uint32_t start;
     /* Rows skipped since the last value are NULL and repeat the running offset. */

@@ -62,6 +62,12 @@ int columnar_batch_new(const columnar_field *fields, size_t nfields, size_t capa
 void columnar_batch_free(columnar_batch *b);
 /* Empty the batch for reuse; keeps all allocations. */
 void columnar_batch_clear(columnar_batch *b);
+/* Exchange the rows (values, validity, string bytes, counts) of two batches made with the same
+ * fields and capacity; each keeps its own struct and column names, so pointers to its columns
+ * (a parser's) stay valid. Lets a producer hand a full batch to a consumer thread and go on
+ * filling the consumer's emptied one without copying or allocating. I2I_ERR_INVALID (nothing
+ * changed) when the shapes differ. */
+int columnar_batch_swap(columnar_batch *a, columnar_batch *b);
 /* Bytes held by the batch's values (what a flush-by-size threshold compares against). */
 size_t columnar_batch_bytes(const columnar_batch *b);
 /* Index of a column by exact name, or -1. */
@@ -104,7 +110,42 @@ static inline void columnar_set_bool(columnar_column *c, size_t row, int v)
     c->len = row + 1;
 }
 /* Strings are copied into the column's buffer; I2I_ERR_NOMEM or I2I_ERR_RANGE (> 4 GiB) on failure. */
-int columnar_set_string(columnar_column *c, size_t row, const char *s, size_t n);
+int columnar_set_string_slow_(columnar_column *c, size_t row, const char *s, size_t n);
+static inline int columnar_set_string(columnar_column *c, size_t row, const char *s, size_t n)
+{
+    uint32_t start;
+    uint8_t *d;
+    /* The JSONL parser's case, once per string cell: a short value, the next row, room in the
+     * buffer. Copied with at most two overlapping loads/stores instead of a memcpy call and the
+     * out-of-line append; anything else takes the general path. */
+    if (I2I_UNLIKELY(n == 0 || n > 16 || c->len != row || c->data.cap - c->data.len < n))
+        return columnar_set_string_slow_(c, row, s, n);
+    start = c->v.off[row];
+    if (I2I_UNLIKELY(n > UINT32_MAX - start)) return I2I_ERR_RANGE;
+    d = c->data.data + c->data.len;
+    if (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, s, 8);
+        memcpy(&y, s + n - 8, 8);
+        memcpy(d, &x, 8);
+        memcpy(d + n - 8, &y, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        memcpy(d, &x, 4);
+        memcpy(d + n - 4, &y, 4);
+    } else {
+        d[0] = (uint8_t)s[0];
+        d[n / 2] = (uint8_t)s[n / 2];
+        d[n - 1] = (uint8_t)s[n - 1];
+    }
+    c->data.len += n;
+    c->v.off[row + 1] = start + (uint32_t)n;
+    c->validity[row >> 3] |= (uint8_t)(1u << (row & 7));
+    c->len = row + 1;
+    return I2I_OK;
+}
 /* Set a column NULL explicitly for this row. */
 void columnar_set_null(columnar_column *c, size_t row);
 void columnar_batch_end_row(columnar_batch *b);

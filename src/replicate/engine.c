@@ -1,5 +1,6 @@
 /* The replication engine: decide the time range, split it into windows, stream each window from
  * InfluxDB into partitioned Parquet files and commit it exactly once (design.md §4). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -11,6 +12,29 @@
 
 #define DEFAULT_ROWS_PER_BATCH 65536
 #define MAX_BATCH_BYTES (32u << 20)
+
+/* The write pipeline (job threads >= 2): the calling thread fetches and parses into one batch
+ * while a writer thread encodes, compresses and stores the previous one. Two batches in all
+ * (double buffering): a full batch's rows are swapped into the writer's emptied one
+ * (columnar_batch_swap, no copy), so memory stays at two batches whatever the window. The writer
+ * gets exactly the batches, in exactly the order, that the one-thread path would write, so the
+ * files are the same bytes whatever the thread count. */
+typedef struct pipeline {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    columnar_batch *batch;  /* the writer's batch: rows to write while `busy` */
+    iceberg_writer *writer; /* touched only by the writer thread while it runs */
+    int busy;               /* `batch` holds rows not yet written */
+    int stop;               /* no more batches for this window part */
+    int rc;                 /* first failure of the writer thread (then batches are dropped) */
+    i2i_error err;
+    /* The caller's per-thread log sink, shared by both threads behind log_mu (a Processing
+     * Engine callback need not be thread safe). */
+    i2i_log_sink sink;
+    void *sink_ctx;
+    pthread_mutex_t log_mu;
+} pipeline;
 
 typedef struct engine {
     const replicate_job *job;
@@ -31,6 +55,7 @@ typedef struct engine {
     char prop_key[64];
     int64_t t0;
     int64_t part_rows;
+    pipeline *pipe; /* NULL = one thread */
 } engine;
 
 static int emit(engine *e, replicate_event ev, i2i_error *err)
@@ -298,15 +323,161 @@ static int merge_range_property(void *ctx, const json_t *head_props, json_t *upd
     return rc;
 }
 
+/* ------------------------------------------------------------------ the write pipeline */
+
+static void pipe_log(void *ctx, i2i_log_level level, const char *line)
+{
+    pipeline *p = ctx;
+    pthread_mutex_lock(&p->log_mu);
+    p->sink(p->sink_ctx, level, line);
+    pthread_mutex_unlock(&p->log_mu);
+}
+
+static void *pipe_main(void *arg)
+{
+    pipeline *p = arg;
+    if (p->sink) i2i_log_set_thread_sink(pipe_log, p);
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        if (p->busy) {
+            int rc = I2I_OK;
+            i2i_error err;
+            i2i_error_clear(&err);
+            pthread_mutex_unlock(&p->mu);
+            /* p->rc is only written by this thread: reading it unlocked is safe here */
+            if (p->rc == I2I_OK) rc = iceberg_writer_write(p->writer, p->batch, &err);
+            columnar_batch_clear(p->batch);
+            pthread_mutex_lock(&p->mu);
+            if (rc < 0) {
+                p->rc = rc;
+                p->err = err;
+            }
+            p->busy = 0;
+            pthread_cond_broadcast(&p->cv);
+        } else if (p->stop) {
+            break;
+        } else {
+            pthread_cond_wait(&p->cv, &p->mu);
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (p->sink) i2i_log_set_thread_sink(NULL, NULL);
+    return NULL;
+}
+
+/* Start the writer thread for one window part, writing into w. */
+static int pipe_start(pipeline *p, iceberg_writer *w, i2i_error *err)
+{
+    int rc;
+    p->writer = w;
+    p->busy = 0;
+    p->stop = 0;
+    p->rc = I2I_OK;
+    i2i_error_clear(&p->err);
+    i2i_log_get_thread_sink(&p->sink, &p->sink_ctx);
+    if (p->sink) i2i_log_set_thread_sink(pipe_log, p);
+    rc = pthread_create(&p->thread, NULL, pipe_main, p);
+    if (rc != 0) {
+        if (p->sink) i2i_log_set_thread_sink(p->sink, p->sink_ctx);
+        p->writer = NULL;
+        return i2i_error_set(err, I2I_ERR_IO, "starting the writer thread: %s", strerror(rc));
+    }
+    return I2I_OK;
+}
+
+/* Wait for the writer thread to write what it holds and end; returns its first failure. */
+static int pipe_stop(pipeline *p, i2i_error *err)
+{
+    int rc;
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->thread, NULL);
+    if (p->sink) i2i_log_set_thread_sink(p->sink, p->sink_ctx);
+    p->writer = NULL;
+    rc = p->rc;
+    if (rc < 0 && err) *err = p->err;
+    return rc;
+}
+
+/* Hand a full batch to the writer thread: wait until it has finished the previous one, then
+ * swap rows so b comes back empty. A failure of the writer is returned here (the query stops). */
+static int pipe_put(pipeline *p, columnar_batch *b, i2i_error *err)
+{
+    int rc;
+    pthread_mutex_lock(&p->mu);
+    while (p->busy) pthread_cond_wait(&p->cv, &p->mu);
+    rc = p->rc;
+    if (rc < 0) {
+        if (err) *err = p->err;
+    } else {
+        rc = columnar_batch_swap(b, p->batch);
+        if (rc < 0) {
+            i2i_error_set(err, rc, "internal: the pipeline's batches differ in shape");
+        } else {
+            p->busy = 1;
+            pthread_cond_broadcast(&p->cv);
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+static int pipe_new(const columnar_batch *like, const source_schema *schema, const char **cols,
+                    size_t ncols, pipeline **out, i2i_error *err)
+{
+    pipeline *p = calloc(1, sizeof *p);
+    int rc;
+    *out = NULL;
+    if (!p) return i2i_error_nomem(err, "creating the write pipeline");
+    rc = source_batch_new(schema, cols, ncols, like->capacity, &p->batch, err);
+    if (rc < 0) {
+        free(p);
+        return rc;
+    }
+    if (pthread_mutex_init(&p->mu, NULL) != 0) goto fail;
+    if (pthread_mutex_init(&p->log_mu, NULL) != 0) {
+        pthread_mutex_destroy(&p->mu);
+        goto fail;
+    }
+    if (pthread_cond_init(&p->cv, NULL) != 0) {
+        pthread_mutex_destroy(&p->mu);
+        pthread_mutex_destroy(&p->log_mu);
+        goto fail;
+    }
+    *out = p;
+    return I2I_OK;
+fail:
+    columnar_batch_free(p->batch);
+    free(p);
+    return i2i_error_set(err, I2I_ERR_NOMEM, "creating the write pipeline's lock");
+}
+
+static void pipe_free(pipeline *p)
+{
+    if (!p) return;
+    pthread_mutex_destroy(&p->mu);
+    pthread_mutex_destroy(&p->log_mu);
+    pthread_cond_destroy(&p->cv);
+    columnar_batch_free(p->batch);
+    free(p);
+}
+
 /* ------------------------------------------------------------------ one window part */
 
 static int on_batch(void *ctx, columnar_batch *b, i2i_error *err)
 {
     engine *e = ctx;
+    int64_t n = (int64_t)b->nrows;
     I2I_TRY(cancelled(e, err));
-    I2I_TRY(iceberg_writer_write(e->writer, b, err));
-    e->part_rows += (int64_t)b->nrows;
-    e->res->rows += (int64_t)b->nrows;
+    if (e->pipe) {
+        I2I_TRY(pipe_put(e->pipe, b, err));
+    } else {
+        I2I_TRY(iceberg_writer_write(e->writer, b, err));
+    }
+    e->part_rows += n;
+    e->res->rows += n;
     return emit(e, REPLICATE_EVENT_BATCH, err);
 }
 
@@ -367,8 +538,20 @@ static int replicate_part(engine *e, int64_t start, int64_t end, int *redo, i2i_
     q.max_batch_bytes = MAX_BATCH_BYTES;
     q.on_batch = on_batch;
     q.ctx = e;
+    if (e->pipe) I2I_TRY_GOTO(pipe_start(e->pipe, e->writer, err), rc, remove_files);
     rc = source_query_range(e->src, &q, &qs, err);
     e->res->nonfinite += (int64_t)qs.nonfinite;
+    if (e->pipe) {
+        /* Always joined before the writer is touched again here. A query failure is the one
+         * reported (the writer's own failure, if any, stopped the query and is that failure). */
+        i2i_error werr;
+        int wrc = pipe_stop(e->pipe, &werr);
+        if (rc == I2I_OK && wrc < 0) {
+            if (err) *err = werr;
+            rc = wrc;
+            goto remove_files;
+        }
+    }
     if (rc < 0) {
         stage = "querying";
         goto remove_files;
@@ -528,6 +711,7 @@ static void engine_free(engine *e)
     replicate_ranges_free(&e->empty);
     iceberg_writer_abort(e->writer);
     columnar_batch_free(e->batch);
+    pipe_free(e->pipe);
     iceberg_table_free(e->table);
     catalog_close(e->cat);
     free(e->cols);
@@ -574,6 +758,8 @@ int replicate_run(const replicate_job *job, const replicate_hooks *hooks, replic
                                                                  : DEFAULT_ROWS_PER_BATCH,
                                   &e.batch, err),
                  rc, out);
+    if (job->threads >= 2)
+        I2I_TRY_GOTO(pipe_new(e.batch, e.schema, e.cols, e.ncols, &e.pipe, err), rc, out);
     I2I_TRY_GOTO(decide_range(&e, &start, &end, err), rc, out);
     res->range_start = start;
     res->range_end = end;

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static const char *env_or(replicate_env_lookup env, const char *name)
 {
@@ -273,6 +274,19 @@ int replicate_job_from_json(const json_t *args, replicate_env_lookup env, replic
         goto fail;
     }
     I2I_TRY_GOTO(dup_into(&job->partition_by, s, err), rc, fail);
+    v = json_object_get(args, "threads");
+    if (v && !json_is_null(v)) {
+        char *end = NULL;
+        long long n = json_is_integer(v) ? json_integer_value(v)
+                      : json_is_string(v) ? strtoll(json_string_value(v), &end, 10) : 0;
+        if ((end && (*end || end == json_string_value(v))) || n < 1 || n > 64) {
+            rc = i2i_error_set(err, I2I_ERR_INVALID, "threads must be a whole number from 1 to 64");
+            goto fail;
+        }
+        job->threads = (int)n;
+    } else {
+        job->threads = replicate_default_threads();
+    }
     I2I_TRY_GOTO(get_str(args, "base_dir", &s, err), rc, fail);
     if (s) I2I_TRY_GOTO(dup_into(&job->base_dir, s, err), rc, fail);
     I2I_TRY_GOTO(get_str(args, "warehouse_dir", &s, err), rc, fail);
@@ -281,6 +295,12 @@ int replicate_job_from_json(const json_t *args, replicate_env_lookup env, replic
 fail:
     replicate_job_free(job);
     return rc;
+}
+
+int replicate_default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }
 
 void replicate_job_free(replicate_job *job)

@@ -24,6 +24,9 @@
  *                      --token-file or INFLUXDB3_AUTH_TOKEN. Never logged.
  *   lag                scheduled mode: stay this far behind now so rows the server is still
  *                      persisting are not cut off (default "1min")
+ *   threads            threads for one run (default: the online cores, at most 64); 1 = one
+ *                      thread; 2 or more = fetching and parsing on the calling thread while a
+ *                      writer thread encodes, compresses and stores (more are not used yet)
  */
 #ifndef I2I_REPLICATE_JOB_H
 #define I2I_REPLICATE_JOB_H
@@ -54,6 +57,7 @@ typedef struct replicate_job {
     int auto_update_schema;
     int format_version;
     char *partition_by;
+    int threads; /* >= 1 */
 } replicate_job;
 
 /* Build a job from plugin-style arguments. env_lookup returns environment values (getenv when
@@ -62,6 +66,9 @@ typedef const char *(*replicate_env_lookup)(const char *name);
 int replicate_job_from_json(const json_t *args, replicate_env_lookup env, replicate_job *job,
                             i2i_error *err);
 void replicate_job_free(replicate_job *job);
+
+/* The default of `threads`: the online cores, 1..64. */
+int replicate_default_threads(void);
 
 /* catalog_configs as the plugin accepts it: an object, JSON text, or base64 of JSON text; also
  * "@path" to read a file (CLI convenience). Returns a new reference. */

@@ -24,8 +24,14 @@
  * attempt lands on, and a commit whose window that head already covers, even partly, is refused;
  * the loser drops its files and continues with whatever is left of the window.
  *
- * Memory: one column batch (rows_per_batch rows) + the Parquet writers' compressed row groups; never
- * proportional to a window.
+ * Threads: job->threads >= 2 parses on the calling thread while one writer thread encodes,
+ * compresses and stores (docs/architecture.md, "The write pipeline"); the files are the same
+ * bytes as with 1. Event hooks, cancel checks and commits stay on the calling thread; the fault
+ * hook's "data-file.close" may be called from the writer thread (never concurrently with another
+ * call of it).
+ *
+ * Memory: one column batch (rows_per_batch rows; two with the write pipeline) + the Parquet
+ * writers' compressed row groups; never proportional to a window.
  */
 #ifndef I2I_REPLICATE_H
 #define I2I_REPLICATE_H

@@ -307,13 +307,8 @@ static const char *skip_value(jsonl_parser *p, const char *s)
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define JSONL_SWAR_DIGITS 1
-/* Eight ASCII digits at once (little-endian): all bytes in '0'..'9'? */
-static inline int eight_digits(uint64_t v)
-{
-    return ((v & 0xF0F0F0F0F0F0F0F0ULL) | (((v + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) ==
-           0x3333333333333333ULL;
-}
-/* Their value: pairs, then quads, then the 8-digit number, with three multiplies. */
+/* The value of eight ASCII digits (little-endian load, first digit lowest): pairs, then quads,
+ * then the 8-digit number, with three multiplies. */
 static inline uint64_t eight_digits_value(uint64_t v)
 {
     const uint64_t mask = 0x000000FF000000FFULL;
@@ -322,6 +317,21 @@ static inline uint64_t eight_digits_value(uint64_t v)
     v -= 0x3030303030303030ULL;
     v = (v * 10) + (v >> 8);
     return (((v & mask) * mul1) + (((v >> 16) & mask) * mul2)) >> 32;
+}
+/* How many of the 8 bytes (in text order) are ASCII digits before the first non-digit: 0..8.
+ * A byte is a digit when (b ^ '0') < 10; the 0x76 add sets a byte's high bit exactly when its low
+ * 7 bits are >= 10, without carries between bytes. */
+static inline int digit_run(uint64_t v)
+{
+    uint64_t a = v ^ 0x3030303030303030ULL;
+    uint64_t t = (((a & 0x7F7F7F7F7F7F7F7FULL) + 0x7676767676767676ULL) | a) & 0x8080808080808080ULL;
+    return t ? __builtin_ctzll(t) >> 3 : 8;
+}
+/* Value of the first k (1..7) digits: they move to the top bytes, the bottom ones become '0'
+ * (leading zeros), and the eight-digit conversion does the rest. */
+static inline uint64_t short_digits_value(uint64_t v, int k)
+{
+    return eight_digits_value((v << (8 * (8 - k))) | (0x3030303030303030ULL >> (8 * k)));
 }
 #else
 #define JSONL_SWAR_DIGITS 0
@@ -414,6 +424,20 @@ static const char *parse_double(jsonl_parser *p, const jcol *col, const char *s,
     if (*s == '0') {
         s++;
     } else {
+#if JSONL_SWAR_DIGITS
+        /* The usual integer part (1..7 digits) in one step; 8 or more take the loop below. */
+        if (p->line_end - s >= 8) {
+            uint64_t v8;
+            int k;
+            memcpy(&v8, s, 8);
+            k = digit_run(v8);
+            if (k < 8) {
+                w = short_digits_value(v8, k);
+                nd = k;
+                s += k;
+            }
+        }
+#endif
         while (is_digit((unsigned char)*s)) {
             if (nd < 19) {
                 w = w * 10 + (uint64_t)(*s - '0');
@@ -435,14 +459,20 @@ static const char *parse_double(jsonl_parser *p, const jcol *col, const char *s,
             }
         }
 #if JSONL_SWAR_DIGITS
-        while (nd <= 11 && p->line_end - s >= 8) {
+        /* Up to 8 fraction digits per step (a 3-digit fraction is one step) while they stay
+         * within the 19 significant digits; the loop below takes the rest. Every digit here is
+         * significant: w != 0, or the leading zeros were just skipped and this one is not 0. */
+        while (p->line_end - s >= 8) {
             uint64_t v8;
+            int k;
             memcpy(&v8, s, 8);
-            if (!eight_digits(v8)) break;
-            w = w * 100000000 + eight_digits_value(v8); /* w != 0 here: zeros were skipped */
-            nd += 8;
-            e10 -= 8;
-            s += 8;
+            k = digit_run(v8);
+            if (k == 0 || nd + k > 19) break;
+            w = w * pow10_u64[k] + (k == 8 ? eight_digits_value(v8) : short_digits_value(v8, k));
+            nd += k;
+            e10 -= k;
+            s += k;
+            if (k < 8) break;
         }
 #endif
         while (is_digit((unsigned char)*s)) {
@@ -602,16 +632,27 @@ static const char *parse_time(jsonl_parser *p, const jcol *col, const char *s, i
     if (*q == '.') {
         int nd = 0;
         q++;
+#if JSONL_SWAR_DIGITS
+        /* InfluxDB prints 1..9 fraction digits (trailing zeros dropped): up to 7 in one step */
+        if (p->line_end - q >= 8) {
+            uint64_t v8;
+            int k;
+            memcpy(&v8, q, 8);
+            k = digit_run(v8);
+            if (k > 0 && k < 8) {
+                frac = (int64_t)short_digits_value(v8, k);
+                q += k;
+                nd = k;
+            }
+        }
+#endif
         while (is_digit((unsigned char)*q) && nd < 9) {
             frac = frac * 10 + (*q - '0');
             q++;
             nd++;
         }
         if (nd == 0 || is_digit((unsigned char)*q)) goto slow;
-        while (nd < 9) {
-            frac *= 10;
-            nd++;
-        }
+        frac *= (int64_t)pow10_u64[9 - nd];
     }
     if (*q != '"') goto slow;
     *out = (days * 86400 + hh * 3600 + mi * 60 + ss) * I2I_NS_PER_S + frac;
@@ -637,10 +678,13 @@ static int deliver(jsonl_parser *p)
 {
     columnar_batch *b = p->b;
     int rc;
-    if (b->nrows == 0) return I2I_OK;
+    size_t n = b->nrows;
+    if (n == 0) return I2I_OK;
     i2i_error_clear(p->err);
+    /* Counted before the call: a consumer may swap the rows out (columnar_batch_swap) and hand
+     * back an empty batch, as the replicate pipeline does. */
     rc = p->cfg.on_batch(p->cfg.ctx, b, p->err);
-    p->st.rows += b->nrows;
+    p->st.rows += n;
     p->st.batches++;
     columnar_batch_clear(b);
     if (rc < 0) {
@@ -750,8 +794,33 @@ static const char *parse_value(jsonl_parser *p, jcol *col, int ci, const char *s
         size_t vn;
         int rc;
         if (*s != '"') return fail(p, col, s, "expected a string");
-        s = scan_string(p, col, s + 1, &v, &vn);
+        s++;
+        /* Tag values are mostly short and plain: when the first special byte of the next 16 is
+         * the closing quote, that is the whole value, without the call into scan_string (whose
+         * loop does the same test word by word, then handles escapes and UTF-8). */
+        if (p->line_end - s >= 16) {
+            uint64_t w0, w1, m;
+            size_t at = 0;
+            memcpy(&w0, s, 8);
+            m = special_bytes(w0);
+            if (!m) {
+                memcpy(&w1, s + 8, 8);
+                m = special_bytes(w1);
+                at = 8;
+            }
+            if (m) {
+                at += (size_t)__builtin_ctzll(m) >> 3; /* the lowest flag is a real one */
+                if (s[at] == '"') {
+                    v = s;
+                    vn = at;
+                    s += at + 1;
+                    goto have_string;
+                }
+            }
+        }
+        s = scan_string(p, col, s, &v, &vn);
         if (!s) return NULL;
+    have_string:
         rc = columnar_set_string(c, row, v, vn);
         if (rc != I2I_OK) {
             i2i_error_set(p->err, rc, "response line %llu: column '%s': %s",
@@ -771,6 +840,7 @@ static int parse_line(jsonl_parser *p, const char *s, const char *nl)
 {
     columnar_batch *b = p->b;
     int prev = -1;
+    size_t nset = 0; /* distinct columns given a value (or null) on this line */
     p->st.lines++;
     p->line_end = nl;
     s = skip_ws(s);
@@ -831,6 +901,7 @@ static int parse_line(jsonl_parser *p, const char *s, const char *nl)
                                      (unsigned long long)p->st.lines, p->cols[ci].name);
             }
             p->seen[ci] = p->stamp;
+            nset++;
             if (*s == ' ' || *s == '\t' || *s == '\r') s = skip_ws(s);
             s = parse_value(p, &p->cols[ci], ci, s);
             if (!s) return p->err ? p->err->code : I2I_ERR_FORMAT;
@@ -860,7 +931,9 @@ static int parse_line(jsonl_parser *p, const char *s, const char *nl)
         return i2i_error_set(p->err, I2I_ERR_FORMAT, "response line %llu: row has no '%s' value",
                              (unsigned long long)p->st.lines, p->cols[p->cfg.time_col].name);
     }
-    columnar_batch_end_row(b);
+    /* Every column set (the usual full row): nothing to NULL-fill, skip the per-column pass. */
+    if (nset == b->ncols) b->nrows++;
+    else columnar_batch_end_row(b);
     if (b->nrows >= b->capacity) return deliver(p);
     if (p->cfg.max_batch_bytes) {
         size_t bytes = b->nrows * p->fixed_row_bytes, i;

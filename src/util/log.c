@@ -35,6 +35,12 @@ void i2i_log_set_thread_sink(i2i_log_sink sink, void *ctx)
     thread_sink_ctx = sink ? ctx : NULL;
 }
 
+void i2i_log_get_thread_sink(i2i_log_sink *sink, void **ctx)
+{
+    *sink = thread_sink;
+    *ctx = thread_sink_ctx;
+}
+
 void i2i_log_add_secret(const char *secret)
 {
     size_t i;

@@ -207,6 +207,9 @@ void i2i_log_set_sink(i2i_log_sink sink, void *ctx); /* NULL sink = stderr */
  * the logger's lock (it must not log through i2i_log itself). NULL removes it: the thread falls
  * back to the global sink. Only the calling thread is affected; threads it starts inherit nothing. */
 void i2i_log_set_thread_sink(i2i_log_sink sink, void *ctx);
+/* The calling thread's sink (NULL when none), so a thread started on a caller's behalf can
+ * report to the same place (serialising calls itself if the sink is not thread safe). */
+void i2i_log_get_thread_sink(i2i_log_sink *sink, void **ctx);
 /* Register a secret (token, password, key): every later log line has it replaced by "***".
  * Strings shorter than 4 bytes are ignored (they would mask ordinary words). Thread safe. */
 void i2i_log_add_secret(const char *secret);

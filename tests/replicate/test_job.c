@@ -89,3 +89,23 @@ TEST(token_is_registered_as_a_secret)
     replicate_job_free(&j);
     i2i_log_clear_secrets();
 }
+
+TEST(job_threads_default_to_the_cores)
+{
+    replicate_job j;
+    i2i_error e;
+    REQUIRE_OK(job_from("{\"measurement\":\"cpu\",\"database\":\"db\"}", &j, &e), &e);
+    CHECK(j.threads == replicate_default_threads());
+    CHECK(j.threads >= 1 && j.threads <= 64);
+    replicate_job_free(&j);
+    REQUIRE_OK(job_from("{\"measurement\":\"cpu\",\"database\":\"db\",\"threads\":1}", &j, &e), &e);
+    CHECK(j.threads == 1);
+    replicate_job_free(&j);
+    REQUIRE_OK(job_from("{\"measurement\":\"cpu\",\"database\":\"db\",\"threads\":\"2\"}", &j, &e), &e);
+    CHECK(j.threads == 2);
+    replicate_job_free(&j);
+    CHECK(job_from("{\"measurement\":\"cpu\",\"database\":\"db\",\"threads\":0}", &j, &e) == I2I_ERR_INVALID);
+    CHECK(strstr(e.msg, "threads") != NULL);
+    CHECK(job_from("{\"measurement\":\"cpu\",\"database\":\"db\",\"threads\":\"2x\"}", &j, &e) == I2I_ERR_INVALID);
+    CHECK(job_from("{\"measurement\":\"cpu\",\"database\":\"db\",\"threads\":65}", &j, &e) == I2I_ERR_INVALID);
+}

@@ -1,0 +1,241 @@
+/*
+ * The write pipeline (job `threads`, issue 12) changes where the work runs, never what is written:
+ *
+ *   files_identical_across_threads   the same dataset replicated with threads 1, 2 and 4 into
+ *                      three warehouses (small batches, so every window passes many batches
+ *                      through the pipeline; hour partitions and one unpartitioned table) gives
+ *                      data files with the same bytes: per table, the sorted list of
+ *                      (partition directory, size, content hash) is equal. File names differ
+ *                      (they carry the run id), contents must not.
+ *   writer_failure_stops_the_query   a data file that fails to close on the writer thread (the
+ *                      least recently used of 24 hour files is closed mid-window) stops the query;
+ *                      the error names the window, nothing of it is committed, and a rerun
+ *                      completes the table once.
+ */
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "iceberg/iceberg.h"
+#include "replicate/replicate.h"
+#include "replicate_test_util.h"
+#include "test.h"
+
+#define T0 1775001600000000000LL /* 2026-04-01T00:00:00Z */
+#define HOSTS 3
+#define POINTS 2000 /* per host */
+#define STEP (43 * I2I_NS_PER_S) /* 2000 points = 23.9 h */
+#define NROWS (HOSTS * POINTS)
+
+static emu E;
+static int emu_ok = -1;
+static const char *dir;
+
+static int ready(void)
+{
+    if (!rt_tools_ready()) return 0;
+    i2i_log_set_level(I2I_LOG_WARN);
+    if (emu_ok < 0) {
+        emu_ok = rt_emu_start(&E) == 0;
+        if (emu_ok) {
+            char *lp, *exp;
+            dir = rt_dir("threads");
+            lp = rt_fmt("%s/thr.lp", dir);
+            exp = rt_fmt("%s/thr.json", dir);
+            if (rt_gen_regular(lp, exp, "thr", T0, POINTS, STEP, HOSTS, 12, NULL) != 0 ||
+                rt_write_lp_file(&E, "threads", lp) != 0)
+                emu_ok = 0;
+            free(lp);
+            free(exp);
+        }
+    }
+    return emu_ok;
+}
+
+static int run(const char *wh, const char *table, const char *batch, const char *partition,
+               int threads, const i2i_fault *fault, replicate_result *res, i2i_error *err)
+{
+    replicate_job job;
+    replicate_hooks hooks;
+    int rc;
+    json_t *args = json_pack("{ss ss ss ss ss ss ss ss si}", "measurement", "thr", "host", E.url,
+                             "database", "threads", "token", RT_TOKEN, "warehouse_dir", wh,
+                             "table_name", table, "batch_size", batch, "partition_by", partition,
+                             "threads", threads);
+    rc = replicate_job_from_json(args, NULL, &job, err);
+    json_decref(args);
+    if (rc != 0) return rc;
+    memset(&hooks, 0, sizeof hooks);
+    hooks.rows_per_batch = 250; /* ~6 batches per hour partition, 24 per window */
+    hooks.fault = fault;
+    rc = replicate_run(&job, &hooks, res, err);
+    replicate_job_free(&job);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ content fingerprints */
+
+static json_t *g_found;
+static size_t g_prefix;
+
+static uint64_t fnv1a(const unsigned char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    while (n--) {
+        h ^= *p++;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static int fingerprint(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    FILE *f;
+    unsigned char *buf;
+    const char *slash;
+    size_t n;
+    (void)ftw;
+    if (flag != FTW_F || !strstr(path, ".parquet")) return 0;
+    buf = malloc((size_t)st->st_size + 1);
+    f = fopen(path, "rb");
+    if (!buf || !f) {
+        free(buf);
+        if (f) fclose(f);
+        return 1;
+    }
+    n = fread(buf, 1, (size_t)st->st_size, f);
+    fclose(f);
+    slash = strrchr(path, '/');
+    /* the directory below data/ is the partition; the name carries the run id and is left out */
+    json_array_append_new(g_found, json_sprintf("%.*s %zu %016llx", (int)(slash - path - g_prefix),
+                                                path + g_prefix, n, (unsigned long long)fnv1a(buf, n)));
+    free(buf);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "<partition dir> <size> <hash>" per data file of the table, sorted, one per line. */
+static char *fingerprints(const char *wh, const char *table)
+{
+    rt_table t;
+    char *data_dir, *out;
+    const char **v;
+    size_t i, n, len = 1;
+    if (rt_table_load(wh, "default", table, &t) != 0 || !t.exists) return NULL;
+    data_dir = rt_fmt("%s/data", storage_local_path(t.location));
+    g_prefix = strlen(data_dir);
+    g_found = json_array();
+    if (nftw(data_dir, fingerprint, 16, FTW_PHYS) != 0) {
+        json_decref(g_found);
+        free(data_dir);
+        rt_table_free(&t);
+        return NULL;
+    }
+    n = json_array_size(g_found);
+    v = calloc(n + 1, sizeof *v);
+    for (i = 0; i < n; i++) {
+        v[i] = json_string_value(json_array_get(g_found, i));
+        len += strlen(v[i]) + 1;
+    }
+    qsort(v, n, sizeof *v, cmp_str);
+    out = calloc(1, len);
+    for (i = 0; i < n; i++) {
+        strcat(out, v[i]);
+        strcat(out, "\n");
+    }
+    free(v);
+    json_decref(g_found);
+    free(data_dir);
+    rt_table_free(&t);
+    return out;
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; s && *s; s++) n += *s == '\n';
+    return n;
+}
+
+TEST(files_identical_across_threads)
+{
+    static const int threads[] = {1, 2, 4};
+    static const char *const tables[][2] = {{"hourly", "hour"}, {"whole", "none"}};
+    char *fp[3][2] = {{NULL}};
+    size_t i, k;
+    replicate_result res;
+    i2i_error err;
+
+    REQUIRE(ready());
+    for (i = 0; i < 3; i++) {
+        char *wh = rt_fmt("%s/wh-%d", dir, threads[i]);
+        for (k = 0; k < 2; k++) {
+            CHECK_OK(run(wh, tables[k][0], "6h", tables[k][1], threads[i], NULL, &res, &err), &err);
+            CHECK_EQ_INT(res.rows, NROWS);
+            fp[i][k] = fingerprints(wh, tables[k][0]);
+            REQUIRE(fp[i][k] != NULL);
+        }
+        free(wh);
+    }
+    /* the hourly table has one file per hour; the whole one a file per 6h window */
+    CHECK_EQ_INT(count_lines(fp[0][0]), 24);
+    CHECK_EQ_INT(count_lines(fp[0][1]), 4);
+    for (i = 1; i < 3; i++) {
+        for (k = 0; k < 2; k++) {
+            if (strcmp(fp[0][k], fp[i][k]) != 0)
+                fprintf(stderr, "  %s, threads=1:\n%s  threads=%d:\n%s", tables[k][0], fp[0][k], threads[i],
+                        fp[i][k]);
+            CHECK(strcmp(fp[0][k], fp[i][k]) == 0);
+        }
+    }
+    for (i = 0; i < 3; i++) {
+        for (k = 0; k < 2; k++) free(fp[i][k]);
+    }
+}
+
+/* Fails the n-th time `point` is reached (once). */
+typedef struct nth_fault {
+    const char *point;
+    int nth, seen;
+} nth_fault;
+
+static int fail_nth(void *ctx, const char *point, i2i_error *err)
+{
+    nth_fault *f = ctx;
+    if (strcmp(point, f->point) != 0 || ++f->seen != f->nth) return I2I_OK;
+    return i2i_error_set(err, I2I_ERR_IO, "injected failure at %s", point);
+}
+
+TEST(writer_failure_stops_the_query)
+{
+    /* One 1d window of 24 hour partitions: past 16 open files the writer closes the least
+     * recently used one inside iceberg_writer_write, i.e. on the writer thread mid-query. */
+    nth_fault nf = {"data-file.close", 1, 0};
+    i2i_fault f = {fail_nth, &nf};
+    replicate_result res;
+    rt_table t;
+    char *wh;
+    i2i_error err;
+
+    REQUIRE(ready());
+    wh = rt_fmt("%s/wh-fail", dir);
+    CHECK_EQ_INT(run(wh, "fail", "1d", "hour", 2, &f, &res, &err), I2I_ERR_IO);
+    CHECK(strstr(err.msg, "window [2026-04-01T00:00:00.000000000Z, ") != NULL);
+    CHECK(strstr(err.msg, "injected failure at data-file.close") != NULL);
+    CHECK(strstr(err.msg, "nothing committed for it") != NULL);
+    CHECK_EQ_INT(res.windows_committed, 0);
+    CHECK_EQ_INT(res.rows, 0);
+
+    CHECK_OK(run(wh, "fail", "1d", "hour", 2, NULL, &res, &err), &err);
+    CHECK_EQ_INT(res.windows_committed, 1);
+    REQUIRE(rt_table_load(wh, "default", "fail", &t) == 0);
+    CHECK_EQ_INT(t.rows, NROWS);
+    CHECK_EQ_INT(t.nsnapshots, 1);
+    CHECK_EQ_INT(json_array_size(t.live_files), 24);
+    rt_table_free(&t);
+    free(wh);
+}
