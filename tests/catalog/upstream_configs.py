@@ -113,10 +113,8 @@ def main():
                 J.ok("template: %s" % ("the upstream file " + seed if used_upstream else "our copy of its keys"))
                 # the README's trigger arguments, the Nessie URI replaced by the local server's
                 readme_cfg = base64.b64encode(json.dumps({"uri": rest_local.uri}).encode()).decode()
-                with open(f("api.token"), "w") as fh:
-                    fh.write(API_TOKEN + "\n")
-                with open(f("influx.token"), "w") as fh:
-                    fh.write(J.TOKEN + "\n")
+                J.write_secret(f("api.token"), API_TOKEN)
+                J.write_secret(f("influx.token"), J.TOKEN)
                 port = free_port()
                 config = """[server]
 port = %d

@@ -11,7 +11,6 @@ after the fault then completes every row exactly once.
 Run by ctest with the interop venv's python:  test_source_faults.py --cli build/src/cli/influx2iceberg
 """
 
-import argparse
 import json
 import os
 import subprocess
@@ -53,14 +52,10 @@ def table_rows(wh, name):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cli", required=True)
-    a = ap.parse_args()
+    a = J.cli_test_args()
     with tempfile.TemporaryDirectory(prefix="i2i-faults-") as tmp:
         f = lambda n: os.path.join(tmp, n)  # noqa: E731
-        tok = f("influx.token")
-        with open(tok, "w") as fh:
-            fh.write(J.TOKEN + "\n")
+        tok = J.write_secret(f("influx.token"), J.TOKEN)
         # 12 hours, a row per minute per host: 1-hour windows of 180 rows
         J.gen_regular(f("cpu.lp"), f("cpu.json"), "cpu", T0, HOURS * 60, 60 * NS, hosts=3, seed=81)
         _, expected = J.load_expected([f("cpu.json")])

@@ -238,6 +238,21 @@ def cli_replicate(cli, emu, db, measurement, catalog_configs, extra, label):
         return None
 
 
+def cli_test_args():
+    """The --cli argument (the influx2iceberg binary) every end-to-end test script takes."""
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cli", required=True)
+    return ap.parse_args()
+
+
+def write_secret(path, value):
+    """A token file as the CLI and the service read it (one line); returns path."""
+    with open(path, "w") as fh:
+        fh.write(value + "\n")
+    return path
+
+
 def fresh_warehouse(out):
     """An empty out/warehouse for one SQLite SQL catalog. Returns (out, catalog): catalog has the
     CLI's catalog_configs keys (type, uri, warehouse, name) plus sqlite (the file's path), which

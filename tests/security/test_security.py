@@ -12,7 +12,6 @@
 Run by ctest with the interop venv's python:  test_security.py --cli build/src/cli/influx2iceberg
 """
 
-import argparse
 import http.server
 import json
 import os
@@ -66,14 +65,10 @@ def cli(a, args, token_file, env=None):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cli", required=True)
-    a = ap.parse_args()
+    a = J.cli_test_args()
     with tempfile.TemporaryDirectory(prefix="i2i-sec-") as tmp:
         f = lambda n: os.path.join(tmp, n)  # noqa: E731
-        tok = f("influx.token")
-        with open(tok, "w") as fh:
-            fh.write(J.TOKEN + "\n")
+        tok = J.write_secret(f("influx.token"), J.TOKEN)
 
         # --- TLS verified by default
         srv = tls_server(tmp)
@@ -167,9 +162,7 @@ def main():
                     for w in words + [J.TOKEN]:
                         J.check(w not in out, "%s (%s): %s... not in any message:\n%s" % (label, level, w[:5], out[-800:]))
             # a wrong InfluxDB token: 401, neither token printed
-            bad = f("bad.token")
-            with open(bad, "w") as fh:
-                fh.write("apiv3_WrongTokenValue-123\n")
+            bad = J.write_secret(f("bad.token"), "apiv3_WrongTokenValue-123")
             r = cli(a, ["--host", emu.url, "--database", "secdb", "--measurement", "cpu", "--warehouse", f("wh-bad")],
                     bad)
             J.check(r.returncode != 0 and "401" in r.stderr and "WrongTokenValue" not in r.stdout + r.stderr,

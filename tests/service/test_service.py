@@ -7,7 +7,6 @@ and every row compared with what the emulator was given.
 Run by ctest with the interop venv's python:  test_service.py --cli build/src/cli/influx2iceberg
 """
 
-import argparse
 import base64
 import json
 import os
@@ -201,15 +200,11 @@ def check_config_errors(cli, tmp, emu):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cli", required=True)
-    a = ap.parse_args()
+    a = J.cli_test_args()
     with tempfile.TemporaryDirectory(prefix="i2i-svc-") as tmp:
         f = lambda n: os.path.join(tmp, n)  # noqa: E731
-        with open(f("api.token"), "w") as fh:
-            fh.write(API_TOKEN + "\n")
-        with open(f("influx.token"), "w") as fh:
-            fh.write(J.TOKEN + "\n")
+        J.write_secret(f("api.token"), API_TOKEN)
+        J.write_secret(f("influx.token"), J.TOKEN)
         now = time.time_ns()
         hour = 3600 * NS
         # backfill data (old), and recent data for the scheduled jobs

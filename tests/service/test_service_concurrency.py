@@ -7,7 +7,6 @@ by exactly one of the writers.
 Run by ctest with the interop venv's python:  test_service_concurrency.py --cli <influx2iceberg>
 """
 
-import argparse
 import json
 import os
 import subprocess
@@ -41,15 +40,11 @@ token_file = "influx.token"
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cli", required=True)
-    a = ap.parse_args()
+    a = J.cli_test_args()
     with tempfile.TemporaryDirectory(prefix="i2i-svc-conc-") as tmp:
         f = lambda n: os.path.join(tmp, n)  # noqa: E731
-        with open(f("api.token"), "w") as fh:
-            fh.write(API_TOKEN + "\n")
-        with open(f("influx.token"), "w") as fh:
-            fh.write(J.TOKEN + "\n")
+        J.write_secret(f("api.token"), API_TOKEN)
+        J.write_secret(f("influx.token"), J.TOKEN)
         now = time.time_ns()
         # 5 hours up to a few minutes ago, 20-minute windows: 15+ windows to race for
         for m, seed in (("cpu", 71), ("mem", 72), ("disk", 73)):
