@@ -43,12 +43,12 @@ def main():
         f = lambda n: os.path.join(tmp, n)  # noqa: E731
         # no "type": inferred from the http uri, as PyIceberg does
         catalog = {"uri": rest.uri, "token": TOKEN, "warehouse": rest.warehouse}
-        batches = [("a", 21), ("b", 22), ("c", 23)]
+        batches = [("a", 21), ("b", 22), ("c", 23), ("d", 24), ("e", 25)]
         for i, (n, seed) in enumerate(batches):
             # the third batch brings a new field: add-schema + set-current-schema through REST
             J.gen_regular(f(n + ".lp"), f(n + ".json"), "cpu", T_2025_01_30 + i * 3 * 48 * STEP,
                           3 * 48, STEP, hosts=3, seed=seed,
-                          extra_field="new field.x" if n == "c" else None)
+                          extra_field="new field.x" if n in ("c", "d", "e") else None)
         emu = J.Emulator(tmp)
         try:
             emu.write_lp("restdb", f("a.lp"))
@@ -80,6 +80,29 @@ def main():
             J.check(not st["pending"], "every injected fault was met (%s)" % st["pending"])
             J.check(rep is not None and rep.get("columns_added", 0) >= 1,
                     "third run added the new column (%s)" % (rep and rep.get("columns_added")))
+
+            # a 409 storm: four conflicts in a row on one commit are ridden out (commit.retry.num-retries
+            # is 4, as in Java); six fail that window with a clear error, the windows before it stay,
+            # and a rerun completes
+            emu.write_lp("restdb", f("d.lp"))
+            rest.inject("409", "409", "409", "409")
+            rep = J.cli_replicate(a.cli, emu, "restdb", "cpu", catalog, [], "rest run through 4 x 409")
+            J.check(rep is not None and rep.get("total_written_records", 0) > 0,
+                    "four 409s in a row are retried and the run lands (%s)" % (rep and rep.get("total_written_records")))
+            J.check(not rest.stats()["pending"], "every injected 409 was met")
+            emu.write_lp("restdb", f("e.lp"))
+            rest.inject(*(["409"] * 6))
+            with tempfile.NamedTemporaryFile("w", delete=False, suffix=".token") as tf:
+                tf.write(J.TOKEN + "\n")
+            rc, out, err = J.run([a.cli, "replicate", "--host", emu.url, "--database", "restdb",
+                                  "--token-file", tf.name, "--measurement", "cpu",
+                                  "--catalog-configs", json.dumps(catalog), "--no-progress"], check_rc=False)
+            os.unlink(tf.name)
+            J.check(rc == 1 and ("409" in err or "conflict" in err.lower()),
+                    "six 409s in a row fail the window with a clear error (rc %d, %r)" % (rc, err[-500:]))
+            rest.inject()  # nothing pending
+            rep = J.cli_replicate(a.cli, emu, "restdb", "cpu", catalog, [], "rest rerun after the storm")
+            J.check(rep is not None, "the rerun after the storm completes")
 
             # a wrong token: HTTP 401 with the server's message, never the token itself
             bad = dict(catalog, token="Wr0ngToken-e2e-77")
