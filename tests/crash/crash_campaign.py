@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Crash campaign: backfills killed with SIGKILL at seeded fault points, each followed by a rerun.
 
-    crash_campaign.py --cli PATH/influx2iceberg --setup sqlite-local|sql-s3|rest-s3
-                      [--points 100] [--seed 1] [--sample K] [--only POINT:N ...]
+    crash_campaign.py --cli PATH/influx2iceberg --setup sqlite-local|sql-s3|rest-s3[:K] ...
+                      [--points 100] [--seed 1] [--sample K] [--only POINT:N ...] [--keep DIR]
 
 For a set-up (catalog + storage) it
   1. generates a dataset (two days, 48 one-hour windows; the S3 set-ups add one window whose data
@@ -297,28 +297,19 @@ def plan_points(counts, total, seed):
     return pairs
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cli", required=True)
-    ap.add_argument("--setup", required=True, choices=sorted(SETUPS))
-    ap.add_argument("--points", type=int, default=100)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--sample", type=int, default=0, help="run a seeded sample of this many pairs")
-    ap.add_argument("--only", action="append", default=[], help="POINT:N, instead of the plan")
-    ap.add_argument("--keep", help="keep the work directory here")
-    a = ap.parse_args()
-    cli = os.path.abspath(a.cli)
+def run_setup(a, cli, name, sample):
+    """One set-up's campaign; returns the failed (point, n) pairs."""
     started = time.time()
-
-    tmp = a.keep or tempfile.mkdtemp(prefix="i2i-crash-")
+    tmp = os.path.join(a.keep, name) if a.keep else tempfile.mkdtemp(prefix="i2i-crash-")
     os.makedirs(tmp, exist_ok=True)
     token_file = os.path.join(tmp, "token")
     with open(token_file, "w") as f:
         f.write(J.TOKEN + "\n")
-    setup = SETUPS[a.setup](tmp)
-    emu = J.Emulator(tmp)
+    setup = SETUPS[name](tmp)
+    emu = None
     survived, failed = 0, []
     try:
+        emu = J.Emulator(tmp)
         rows = make_dataset(os.path.join(tmp, "data.lp"), setup.big)
         emu.write_lp(DB, os.path.join(tmp, "data.lp"))
 
@@ -331,13 +322,13 @@ def main():
         counts = {}
         with open(counts_file) as f:
             for line in f:
-                name, n = line.split()
-                counts[name] = int(n)
+                point, n = line.split()
+                counts[point] = int(n)
         problems = check_state(setup, cfg, "reference", rows, True)
         if problems:
             raise SystemExit("FAIL the reference run's table is wrong: %s" % "; ".join(problems))
         print("crash campaign %s: %d source rows, %d windows; reference run hits: %s" % (
-            a.setup, len(rows), DAYS * 24, ", ".join("%s %d" % kv for kv in sorted(counts.items()))),
+            name, len(rows), DAYS * 24, ", ".join("%s %d" % kv for kv in sorted(counts.items()))),
             flush=True)
         if setup.big and counts.get("s3.multipart.part", 0) == 0:
             raise SystemExit("FAIL no multipart upload in the reference run: the big window's file "
@@ -347,8 +338,8 @@ def main():
             pairs = [(s.rsplit(":", 1)[0], int(s.rsplit(":", 1)[1])) for s in a.only]
         else:
             pairs = plan_points(counts, a.points, a.seed)
-            if a.sample and a.sample < len(pairs):
-                pairs = sorted(random.Random(a.seed * 7919 + 1).sample(pairs, a.sample))
+            if sample and sample < len(pairs):
+                pairs = sorted(random.Random(a.seed * 7919 + 1).sample(pairs, sample))
         print("points (%d, seed %d): %s" % (len(pairs), a.seed, " ".join("%s:%d" % pn for pn in pairs)),
               flush=True)
 
@@ -377,14 +368,39 @@ def main():
                 if not a.keep:
                     shutil.rmtree(os.path.join(tmp, trial), ignore_errors=True)
     finally:
-        emu.close()
+        if emu:
+            emu.close()
         setup.close()
         if not a.keep:
             shutil.rmtree(tmp, ignore_errors=True)
     print("crash campaign %s: %d/%d points survived (seed %d), %.0fs" % (
-        a.setup, survived, survived + len(failed), a.seed, time.time() - started), flush=True)
+        name, survived, survived + len(failed), a.seed, time.time() - started), flush=True)
     if failed:
-        print("failed: " + " ".join("%s:%d" % pn for pn in failed))
+        print("failed: " + " ".join("%s:%d" % pn for pn in failed), flush=True)
+    return failed
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cli", required=True)
+    ap.add_argument("--setup", required=True, action="append",
+                    help="NAME or NAME:K (a sample of K pairs for this set-up); repeatable")
+    ap.add_argument("--points", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--sample", type=int, default=0, help="run a seeded sample of this many pairs")
+    ap.add_argument("--only", action="append", default=[], help="POINT:N, instead of the plan")
+    ap.add_argument("--keep", help="keep the work directories under this one")
+    a = ap.parse_args()
+    cli = os.path.abspath(a.cli)
+    runs = []
+    for s in a.setup:
+        name, _, k = s.partition(":")
+        if name not in SETUPS:
+            ap.error("--setup %s: set-ups are %s" % (name, ", ".join(sorted(SETUPS))))
+        runs.append((name, int(k) if k else a.sample))
+    failed = 0
+    for name, sample in runs:
+        failed += len(run_setup(a, cli, name, sample))
     return 0 if not failed else 1
 
 
