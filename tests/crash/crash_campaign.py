@@ -297,6 +297,24 @@ def plan_points(counts, total, seed):
     return pairs
 
 
+def check_fault_parsing(cli):
+    """I2I_FAULT is parsed strictly: a malformed value stops the CLI with exit 2 and a message
+    before anything runs (a typo must never turn a crash test into a clean run)."""
+    bad = {"kill:no.such.point:1": "unknown point 'no.such.point'",
+           "kill:storage.before-put:0": "kill:<point>:<n> (n >= 1)",
+           "kill:storage.before-put:3x": "kill:<point>:<n> (n >= 1)",
+           "kill:storage.before-put": "kill:<point>:<n> (n >= 1)",
+           "count:": "kill:<point>:<n> (n >= 1)",
+           "crash": "kill:<point>:<n> (n >= 1)"}
+    for value, want in bad.items():
+        p = subprocess.run([cli, "replicate", "--measurement", MEAS], capture_output=True, text=True,
+                           env=dict(os.environ, I2I_FAULT=value), timeout=60)
+        if p.returncode != 2 or want not in p.stderr:
+            raise SystemExit("FAIL I2I_FAULT=%s: exit %d, stderr %r (want exit 2 and %r)" % (
+                value, p.returncode, p.stderr[-500:], want))
+    print("I2I_FAULT: %d malformed values refused with exit 2" % len(bad), flush=True)
+
+
 def run_setup(a, cli, name, sample):
     """One set-up's campaign; returns the failed (point, n) pairs."""
     started = time.time()
@@ -398,6 +416,7 @@ def main():
         if name not in SETUPS:
             ap.error("--setup %s: set-ups are %s" % (name, ", ".join(sorted(SETUPS))))
         runs.append((name, int(k) if k else a.sample))
+    check_fault_parsing(cli)
     failed = 0
     for name, sample in runs:
         failed += len(run_setup(a, cli, name, sample))
