@@ -373,7 +373,7 @@ def run_setup(a, cli, name, sample):
         else:
             pairs = plan_points(counts, a.points, a.seed)
             if sample and sample < len(pairs):
-                pairs = sorted(random.Random(a.seed * 7919 + 1).sample(pairs, sample))
+                pairs = sample_pairs(pairs, counts, sample, a.seed)
         print("points (%d, seed %d): %s" % (len(pairs), a.seed, " ".join("%s:%d" % pn for pn in pairs)),
               flush=True)
 
@@ -418,6 +418,25 @@ def run_setup(a, cli, name, sample):
     if failed:
         print("failed: " + " ".join("%s:%d" % pn for pn in failed), flush=True)
     return failed
+
+
+def sample_pairs(pairs, counts, k, seed):
+    """k of the pairs, one point at a time round-robin, the rarest points first (a point hit once
+    or twice, like a multipart completion, is a code path of its own that a uniform sample of a
+    few pairs would usually miss), each pick a seeded random n of that point."""
+    rng = random.Random(seed * 7919 + 1)
+    groups = {}
+    for p, n in pairs:
+        groups.setdefault(p, []).append(n)
+    for ns in groups.values():
+        rng.shuffle(ns)
+    order = sorted(groups, key=lambda p: (counts[p], p))
+    out = []
+    while len(out) < k:
+        for p in order:
+            if len(out) < k and groups[p]:
+                out.append((p, groups[p].pop()))
+    return sorted(out)
 
 
 def main():
