@@ -385,6 +385,9 @@ def run_setup(a, cli, name, sample):
             p = replicate(cli, emu, cfg, "kill:%s:%d" % (point, n), token_file)
             if p.returncode != -9:
                 problems.append("the run was not killed (exit %d): %s" % (p.returncode, p.stderr[-1500:]))
+            elif "I2I_FAULT: killed at %s hit %d\n" % (point, n) not in p.stderr:
+                # SIGKILL from elsewhere (the OOM killer) is not the point under test
+                problems.append("killed, but not by I2I_FAULT at %s hit %d: %s" % (point, n, p.stderr[-1500:]))
             else:
                 problems += ["after the kill: " + m for m in check_state(setup, cfg, trial, rows, False)]
                 r = replicate(cli, emu, cfg, None, token_file)
