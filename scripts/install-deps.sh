@@ -86,3 +86,17 @@ if [ ! -f "$JUDGE_STAMP" ] ||
     org.influx2iceberg.judge.Judge selftest
   touch "$JUDGE_STAMP"
 fi
+
+# --- The Iceberg project's REST catalog server (tests/interop/rest-fixture, see its README.md) ---
+# RESTCatalogServer from iceberg-open-api 1.11.0's test fixtures and what it needs at runtime,
+# resolved by Maven into tests/interop/rest-fixture/target/{classes,lib/} (same local repository).
+# It compiles the judge's LocalFileIO, so the judge's sources count for the stamp too.
+FIXTURE_DIR="$PWD/tests/interop/rest-fixture"
+FIXTURE_STAMP="$FIXTURE_DIR/target/.build-stamp"
+if [ ! -f "$FIXTURE_STAMP" ] ||
+   [ -n "$(find "$FIXTURE_DIR/pom.xml" "$JUDGE_DIR/src" -newer "$FIXTURE_STAMP" -print -quit)" ]; then
+  echo "install-deps: Iceberg REST catalog fixture (Maven, tests/interop/rest-fixture)"
+  rm -rf "$FIXTURE_DIR/target/lib"   # no stale jars on the classpath
+  (cd "$FIXTURE_DIR" && mvn -q -B -Dmaven.repo.local="$JUDGE_M2" package)
+  touch "$FIXTURE_STAMP"
+fi

@@ -90,7 +90,8 @@ typedef struct catalog_ops {
      * I2I_ERR_CONFLICT / I2I_ERR_UNKNOWN as above. */
     int (*commit)(void *state, const char *ns, const char *table, const catalog_commit_request *req,
                   catalog_table *out, i2i_error *err);
-    /* Where a new table's files go: <warehouse>/<ns levels as dirs>/<table>. */
+    /* Where a new table's files go: <warehouse>/<ns levels as dirs>/<table>. A REST catalog
+     * without a warehouse sets *out = NULL and succeeds: its server places the table. */
     int (*default_location)(void *state, const char *ns, const char *table, char **out,
                             i2i_error *err);
     int (*drop_table)(void *state, const char *ns, const char *table, i2i_error *err);

@@ -13,7 +13,8 @@
  * fallbacks), rest.request-timeout-ms (this project's).
  *
  * Config: GET /v1/config?warehouse=W; overrides > client keys > defaults for "prefix" and
- * "warehouse".
+ * "warehouse"; overrides > defaults for "namespace-separator". With no warehouse at all, a create
+ * sends no location and the server places the table.
  *
  * Vended credentials: every request asks for them (X-Iceberg-Access-Delegation); a
  * LoadTableResult's config and longest-prefix storage-credentials entry become the table's
@@ -46,16 +47,13 @@
 
 #define REST_BODY_MAX (64u * 1024u * 1024u)
 
-/* Without a warehouse location (a warehouse name, and a server that names no location) a new
- * table's location is left to the server: default_location answers this placeholder and
- * rest_create leaves "location" out of the request; the server's reply carries the real one. */
-#define REST_SERVER_ASSIGNED "rest-server-assigned:"
 
 typedef struct rest_state {
     cat_ctx *ctx;
     http_client *http;
     char *base;   /* uri without trailing '/' */
     char *prefix; /* "" or "/<escaped prefix>" */
+    char *ns_sep; /* namespace levels' separator in paths, URL-encoded; NULL = "%1F" */
     char *token;  /* static token or the current OAuth2 access token; NULL = none */
     /* OAuth2 client credentials */
     int oauth;
@@ -343,7 +341,8 @@ done:
 
 /* ---------------------------------------------------------------- URLs */
 
-/* <base>/v1<prefix>/namespaces[/<ns levels joined by %1F>[/tables[/<table>]]] */
+/* <base>/v1<prefix>/namespaces[/<ns levels joined by %1F or the server's
+ * namespace-separator>[/tables[/<table>]]] */
 static char *ns_url(rest_state *s, const char *ns, int tables, const char *table)
 {
     i2i_buf u = I2I_BUF_INIT;
@@ -358,7 +357,7 @@ static char *ns_url(rest_state *s, const char *ns, int tables, const char *table
             ok = level && http_escape(&u, level, 0) == I2I_OK;
             free(level);
             if (!ok || !dot) break;
-            ok = i2i_buf_append_str(&u, "%1F") == I2I_OK;
+            ok = i2i_buf_append_str(&u, s->ns_sep ? s->ns_sep : "%1F") == I2I_OK;
             p = dot + 1;
         }
     }
@@ -646,8 +645,6 @@ static int rest_create(rest_state *s, const char *ns, const char *table, const j
     body = json_pack("{s:s, s:O, s:O, s:b}", "name", table, "schema", schema, "properties", props,
                      "stage-create", 0);
     loc = json_string_value(json_object_get(md, "location"));
-    if (loc && strncmp(loc, REST_SERVER_ASSIGNED, strlen(REST_SERVER_ASSIGNED)) == 0)
-        loc = NULL; /* the server chooses */
     if (!body || (loc && json_object_set_new(body, "location", json_string(loc)) != 0) ||
         (spec && json_object_set(body, "partition-spec", spec) != 0) ||
         (order && json_object_set(body, "write-order", order) != 0)) {
@@ -717,10 +714,9 @@ static int rest_default_location(void *state, const char *ns, const char *table,
     rest_state *s = state;
     char *nsp, *dir;
     *out = NULL;
-    if (!s->ctx->warehouse) {
-        *out = cat_printf("%s/%s/%s", REST_SERVER_ASSIGNED, ns, table);
-        return *out ? I2I_OK : i2i_error_nomem(err, "default location");
-    }
+    /* No warehouse here nor in /v1/config: the create request goes without a location and the
+     * server places the table (the REST spec's optional location; Iceberg's own server does). */
+    if (!s->ctx->warehouse) return I2I_OK;
     nsp = cat_ns_path(ns);
     dir = nsp ? cat_join(s->ctx->warehouse, nsp) : NULL;
     *out = dir ? cat_join(dir, table) : NULL;
@@ -749,6 +745,7 @@ static void rest_close(void *state)
     free(s->base);
     free(s->prefix);
     retire_token(s);
+    free(s->ns_sep);
     free(s->token);
     free(s->client_id);
     if (s->client_secret) memset(s->client_secret, 0, strlen(s->client_secret));
@@ -804,6 +801,26 @@ static int load_config(rest_state *s, const json_t *configs, i2i_error *err)
         }
         free(s->prefix);
         s->prefix = (char *)i2i_buf_detach(&p, NULL);
+    }
+    /* the separator of namespace levels in paths: Iceberg's own server (1.11) announces "%2E"
+     * and refuses the default %1F; taken as sent (URL-encoded) when it is a plain path piece */
+    {
+        static const char path_safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                        "0123456789%-._~";
+        const char *sep = json_string_value(json_object_get(ov, "namespace-separator"));
+        if (!sep) sep = json_string_value(json_object_get(df, "namespace-separator"));
+        if (sep && *sep && strspn(sep, path_safe) == strlen(sep)) {
+            char *copy = i2i_strdup(sep);
+            if (!copy) {
+                json_decref(j);
+                return i2i_error_nomem(err, "REST config");
+            }
+            free(s->ns_sep);
+            s->ns_sep = copy;
+        } else if (sep) {
+            I2I_WARN("catalog '%s': ignoring the server's namespace-separator '%s'", s->ctx->name,
+                     sep);
+        }
     }
     /* a warehouse location the server insists on (or offers when we have none) */
     {
@@ -947,6 +964,7 @@ int catalog_rest_open(cat_ctx *ctx, const json_t *configs, const char *base_dir,
         size_t n = strlen(uri);
         while (n > 0 && uri[n - 1] == '/') uri[--n] = '\0';
         s->base = uri;
+        i2i_log_add_url_password(uri);
         uri = NULL;
     }
     s->prefix = i2i_strdup("");

@@ -139,7 +139,8 @@ void ice_meta_clear(ice_meta *m);
 /* The schema / spec JSON object with a given id, or NULL. */
 const json_t *ice_meta_schema_json(const json_t *md, int32_t schema_id);
 const json_t *ice_meta_spec_json(const json_t *md, int32_t spec_id);
-/* New table metadata (format 2 or 3). */
+/* New table metadata (format 2 or 3); location NULL leaves it out (a REST server places the
+ * table). */
 int ice_meta_new(const iceberg_create_options *o, const char *location, json_t **out,
                  i2i_error *err);
 /* Set/remove properties on a metadata document (updates: key -> string or null). Reserved keys

@@ -199,7 +199,7 @@ int ice_meta_new(const iceberg_create_options *o, const char *location, json_t *
     }
     if (o->properties && !json_is_object(o->properties))
         return i2i_error_set(err, I2I_ERR_INVALID, "table properties must be an object");
-    if (!location || !*location) return i2i_error_set(err, I2I_ERR_INVALID, "empty table location");
+    if (location && !*location) return i2i_error_set(err, I2I_ERR_INVALID, "empty table location");
     I2I_TRY(i2i_uuid4(uuid, err));
 
     schema = ice_schema_json_new(0, o->columns, o->ncolumns, 1);
@@ -228,7 +228,7 @@ int ice_meta_new(const iceberg_create_options *o, const char *location, json_t *
             if (json_object_set(props, k, v) != 0) goto nomem;
         }
     }
-    md = json_pack("{s:i, s:s, s:s, s:I, s:I, s:I, s:i, s:[o], s:i, s:[o], s:i, s:i, "
+    md = json_pack("{s:i, s:s, s:s*, s:I, s:I, s:I, s:i, s:[o], s:i, s:[o], s:i, s:i, "
                    "s:[{s:i, s:[]}], s:o, s:{}, s:[], s:[], s:[], s:[], s:[]}",
                    "format-version", fv, "table-uuid", uuid, "location", location,
                    "last-sequence-number", (json_int_t)0, "last-updated-ms", (json_int_t)ice_now_ms(),

@@ -114,7 +114,8 @@ int iceberg_table_create(catalog *c, const char *ns, const char *name,
     } else {
         I2I_TRY_GOTO(catalog_default_location(c, ns, name, &loc, err), rc, done);
     }
-    n = strlen(loc);
+    /* loc == NULL: the catalog (a REST server) chooses the location */
+    n = loc ? strlen(loc) : 0;
     while (n > 1 && loc[n - 1] == '/') loc[--n] = '\0';
     I2I_TRY_GOTO(ice_meta_new(opts, loc, &md, err), rc, done);
     req.new_metadata = md;

@@ -111,3 +111,23 @@ int i2i_read_secret_file(const char *path, const char *what, char **out, i2i_err
     memset(line, 0, sizeof line);
     return *out ? I2I_OK : i2i_error_nomem(err, what);
 }
+
+void i2i_log_add_url_password(const char *url)
+{
+    const char *p = url ? strstr(url, "://") : NULL, *end, *at, *colon;
+    char *pw;
+    if (!p) return;
+    p += 3;
+    end = p + strcspn(p, "/?#");
+    at = memchr(p, '@', (size_t)(end - p));
+    if (!at) return;
+    /* The last '@' before the path ends the userinfo (a password may itself hold '@'). */
+    while ((colon = memchr(at + 1, '@', (size_t)(end - at - 1))) != NULL) at = colon;
+    colon = memchr(p, ':', (size_t)(at - p));
+    if (!colon || colon + 1 >= at) return;
+    pw = i2i_strndup(colon + 1, (size_t)(at - colon - 1));
+    if (!pw) return;
+    i2i_log_add_secret(pw);
+    memset(pw, 0, strlen(pw));
+    free(pw);
+}

@@ -217,6 +217,9 @@ void i2i_log_remove_secret(const char *secret);
 /* How many secrets are registered (tests: the registry does not grow with refreshed tokens). */
 size_t i2i_log_secret_count(void);
 void i2i_log_clear_secrets(void);
+/* Register the password of a URL's userinfo ("scheme://user:password@host/..."), if any, so a
+ * URI quoted anywhere (an error naming the catalog, a driver's message) never shows it. */
+void i2i_log_add_url_password(const char *url);
 /* Replace every registered secret in s (NUL-terminated, in place, may shorten). */
 void i2i_redact_in_place(char *s);
 void i2i_log(i2i_log_level level, const char *fmt, ...) I2I_PRINTF(2, 3);

@@ -1,7 +1,7 @@
 """A stand-in Iceberg REST catalog for tests (Python stdlib only), on a random loopback port.
 
 `python rest_standin.py [--token T] [--oauth ID:SECRET] [--token-ttl S] [--sigv4 A:S:R[:T]]
-[--warehouse-name NAME] COMMAND ...`
+[--warehouse-name NAME] [--namespace-separator SEP] COMMAND ...`
 starts the server, runs COMMAND with I2I_TEST_REST_URI, I2I_TEST_REST_WAREHOUSE (a fresh local
 directory) and I2I_TEST_REST_TOKEN / I2I_TEST_REST_CREDENTIAL / I2I_TEST_REST_SIGV4 in its environment, and exits with
 COMMAND's status. Importable too: `with RestStandin(...) as rest:` (rest.uri, rest.warehouse).
@@ -14,7 +14,9 @@ What it implements of the REST catalog OpenAPI contract (the parts a writer need
                                       warehouse, and I2I_TEST_REST_WAREHOUSE is N
   POST /v1/oauth/tokens               client_credentials grant (form body), tokens expire
   GET/POST /v1/{prefix}/namespaces    list / create (409 AlreadyExistsException)
-  GET/HEAD/DELETE /v1/{prefix}/namespaces/{ns}   (levels joined by %1F)
+  GET/HEAD/DELETE /v1/{prefix}/namespaces/{ns}   (levels joined by %1F; with
+       --namespace-separator SEP, URL-encoded like "%2E", by SEP only, which /v1/config then
+       announces in overrides as "namespace-separator", as Iceberg's own REST server does)
   POST /v1/{prefix}/namespaces/{ns}/tables       create: the server builds and writes metadata
   GET/HEAD/DELETE /v1/{prefix}/namespaces/{ns}/tables/{t}
   POST /v1/{prefix}/namespaces/{ns}/tables/{t}   commit: requirements checked against the current
@@ -155,7 +157,7 @@ def sigv4_check(sig, method, raw_path, headers, body):
 
 class State:
     def __init__(self, warehouse, token=None, oauth=None, token_ttl=3600, sigv4=None,
-                 warehouse_name=None):
+                 warehouse_name=None, ns_sep=None):
         self.sigv4 = sigv4  # (access key id, secret, region, session token or None)
         # a named warehouse (Polaris, Lakekeeper): /v1/config needs ?warehouse=<name> and answers
         # a prefix of its own that every other path must carry
@@ -164,6 +166,7 @@ class State:
         self.s3_client = None  # a boto3 S3 client for metadata under s3:// (importers give one)
         self.prefix = "wh-7c1e-%s" % warehouse_name if warehouse_name else PREFIX
         self.lock = threading.Lock()
+        self.ns_sep = ns_sep  # URL-encoded, e.g. "%2E"; None = the default %1F
         self.warehouse = warehouse
         self.static_token = token
         self.oauth = oauth  # (id, secret)
@@ -368,8 +371,8 @@ class State:
         return {"metadata-location": new_loc, "metadata": new}, fault
 
 
-def parse_ns(seg):
-    return tuple(urllib.parse.unquote(seg).split("\x1f"))
+def parse_ns(seg, sep=None):
+    return tuple(urllib.parse.unquote(seg).split(urllib.parse.unquote(sep) if sep else "\x1f"))
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -460,7 +463,10 @@ class Handler(BaseHTTPRequestHandler):
                         if asked != self.st.warehouse_name:
                             raise RestError(404, "NoSuchWarehouseException",
                                             "Warehouse %r not found (give ?warehouse=<name>)" % asked)
-                    return self.reply(200, {"defaults": {}, "overrides": {"prefix": self.st.prefix}})
+                    overrides = {"prefix": self.st.prefix}
+                    if self.st.ns_sep:
+                        overrides["namespace-separator"] = self.st.ns_sep
+                    return self.reply(200, {"defaults": {}, "overrides": overrides})
                 if parts[:1] != [self.st.prefix]:
                     raise RestError(404, "NoSuchEndpointException", "no such endpoint %s" % url.path)
                 parts = parts[1:]
@@ -492,7 +498,7 @@ class Handler(BaseHTTPRequestHandler):
                 st.namespaces[ns] = dict(req.get("properties") or {})
                 return 200, {"namespace": list(ns), "properties": st.namespaces[ns]}, None
         if len(parts) == 2 and parts[0] == "namespaces":
-            ns = parse_ns(parts[1])
+            ns = parse_ns(parts[1], self.st.ns_sep)
             if ns not in st.namespaces:
                 raise RestError(404, "NoSuchNamespaceException", "Namespace does not exist: %s" % ".".join(ns))
             if method in ("GET", "HEAD"):
@@ -502,7 +508,7 @@ class Handler(BaseHTTPRequestHandler):
                 del st.namespaces[ns]
                 return 204, None, None
         if len(parts) == 3 and parts[0] == "namespaces" and parts[2] == "tables":
-            ns = parse_ns(parts[1])
+            ns = parse_ns(parts[1], self.st.ns_sep)
             if method == "POST":
                 st.stats["create_requests"] = st.stats.get("create_requests", 0) + 1
                 fault = st.create_faults.pop(0) if st.create_faults else None
@@ -515,7 +521,7 @@ class Handler(BaseHTTPRequestHandler):
                 return 200, {"identifiers": [{"namespace": list(n), "name": t}
                                              for (n, t) in sorted(st.tables) if n == ns]}, None
         if len(parts) == 4 and parts[0] == "namespaces" and parts[2] == "tables":
-            ns, name = parse_ns(parts[1]), urllib.parse.unquote(parts[3])
+            ns, name = parse_ns(parts[1], self.st.ns_sep), urllib.parse.unquote(parts[3])
             key = (ns, name)
             if method in ("GET", "HEAD"):
                 if key not in st.tables:
@@ -581,9 +587,10 @@ class Handler(BaseHTTPRequestHandler):
 
 class RestStandin:
     def __init__(self, token=None, oauth=None, token_ttl=3600, warehouse=None, sigv4=None,
-                 warehouse_name=None, vended=None, s3_client=None):
+                 warehouse_name=None, vended=None, s3_client=None, ns_sep=None):
         self.token, self.oauth, self.token_ttl = token, oauth, token_ttl
         self.warehouse_name = warehouse_name
+        self.ns_sep = ns_sep
         # vended: {"config": {...}, "storage-credentials": [{"prefix", "config"}]} for every
         # load/create that asks; s3_client: boto3 client the server writes s3:// metadata with
         # (warehouse may then be an s3:// location)
@@ -603,7 +610,7 @@ class RestStandin:
         self.server.daemon_threads = True
         self.server.state = State(self.warehouse if remote else "file://" + self.warehouse, self.token,
                                   tuple(self.oauth.split(":", 1)) if self.oauth else None, self.token_ttl,
-                                  self._sigv4_tuple(), self.warehouse_name)
+                                  self._sigv4_tuple(), self.warehouse_name, self.ns_sep)
         self.server.state.vended = self.vended
         self.server.state.s3_client = self.s3_client
         self.uri = "http://127.0.0.1:%d" % self.server.server_address[1]
@@ -639,7 +646,7 @@ class RestStandin:
 
 
 def main(argv):
-    token = oauth = sigv4 = warehouse_name = None
+    token = oauth = sigv4 = warehouse_name = ns_sep = None
     ttl = 3600
     while argv and argv[0].startswith("--"):
         opt = argv.pop(0)
@@ -653,11 +660,13 @@ def main(argv):
             sigv4 = argv.pop(0)
         elif opt == "--warehouse-name":
             warehouse_name = argv.pop(0)
+        elif opt == "--namespace-separator":
+            ns_sep = argv.pop(0)
         else:
             raise SystemExit("rest_standin: unknown option %s" % opt)
     if not argv:
         raise SystemExit(__doc__)
-    with RestStandin(token, oauth, ttl, sigv4=sigv4, warehouse_name=warehouse_name) as rest:
+    with RestStandin(token, oauth, ttl, sigv4=sigv4, warehouse_name=warehouse_name, ns_sep=ns_sep) as rest:
         # with a named warehouse the client is given the name, not the location
         env = dict(os.environ, I2I_TEST_REST_URI=rest.uri,
                    I2I_TEST_REST_WAREHOUSE=warehouse_name or rest.warehouse)

@@ -59,6 +59,18 @@ static catalog *open_rest(i2i_error *e)
     return c;
 }
 
+/* Without a warehouse (the client's or /v1/config's), like Iceberg's own REST fixture. */
+static catalog *open_rest_without_warehouse(i2i_error *e)
+{
+    json_t *cfg = configs();
+    catalog *c = NULL;
+    if (!cfg) return NULL;
+    json_object_del(cfg, "warehouse");
+    if (catalog_open(cfg, NULL, &c, e) != 0) fprintf(stderr, "  catalog_open: %s\n", e->msg);
+    json_decref(cfg);
+    return c;
+}
+
 /* Talk to the stand-in's test-only endpoints: POST when body != NULL. */
 static json_t *standin(const char *path, const char *body)
 {
@@ -129,7 +141,8 @@ static int create(catalog *c, const char *ns, const char *t, catalog_table *out,
     catalog_commit_request req = {0};
     int rc = catalog_default_location(c, ns, t, &loc, e);
     if (rc != 0) return rc;
-    md = new_metadata(loc);
+    md = new_metadata(loc ? loc : "");
+    if (!loc) json_object_del(md, "location"); /* as ice_meta_new leaves it out */
     req.new_metadata = md;
     rc = catalog_commit(c, ns, t, &req, out, e);
     json_decref(md);
@@ -214,6 +227,30 @@ TEST(namespaces_create_load_and_commit_through_the_server)
     CHECK_EQ_INT(catalog_load_table(c, "db.sub", "cpu", &l, &e), I2I_ERR_NOT_FOUND);
     catalog_table_clear(&t);
     catalog_table_clear(&t2);
+    catalog_close(c);
+}
+
+TEST(without_a_warehouse_the_server_places_the_table)
+{
+    i2i_error e;
+    catalog *c;
+    catalog_table t = {0};
+    char *loc = (char *)"unset";
+    const char *wh = env("I2I_TEST_REST_WAREHOUSE");
+    /* a named-warehouse server answers nothing without ?warehouse=<name>: the case does not apply */
+    if (wh && !strchr(wh, '/')) return;
+    c = open_rest_without_warehouse(&e);
+    REQUIRE(c != NULL && wh != NULL);
+    /* no warehouse here nor in /v1/config: no location of our own, and that is no error */
+    CHECK_OK(catalog_default_location(c, "placed", "cpu", &loc, &e), &e);
+    CHECK(loc == NULL);
+    REQUIRE_OK(catalog_ensure_namespace(c, "placed", &e), &e);
+    REQUIRE_OK(create(c, "placed", "cpu", &t, &e), &e);
+    /* the create request went without "location"; the server chose <its warehouse>/placed/cpu */
+    CHECK(strstr(json_string_value(json_object_get(t.metadata, "location")), "/placed/cpu") != NULL);
+    CHECK(strstr(json_string_value(json_object_get(t.metadata, "location")), wh) != NULL);
+    CHECK(local_exists(t.metadata_location));
+    catalog_table_clear(&t);
     catalog_close(c);
 }
 
@@ -448,7 +485,8 @@ TEST(a_create_whose_reply_failed_but_landed_is_taken_on_the_repeat_409)
         catalog_commit_request req = {0};
         REQUIRE_OK(catalog_default_location(c, "landed", "c", &loc, &e), &e);
         /* the same location, but "usage" is a long: not the table this run asks for */
-        md = new_metadata(loc);
+        md = new_metadata(loc ? loc : "");
+        if (!loc) json_object_del(md, "location"); /* a named warehouse: the server places it */
         json_object_set_new(json_array_get(json_object_get(json_array_get(json_object_get(md, "schemas"), 0),
                                                            "fields"),
                                            1),

@@ -69,6 +69,7 @@ static int setup(const char *name, catalog *fake, iceberg_table **t, i2i_error *
     fake->ops = &wrap_ops;
     fake->state = NULL;
     fake->files = W.real->files;
+    fake->props = W.real->props;
     fake->name = W.real->name;
     return itu_table_open(fake, "db", "t", 0, ICEBERG_PARTITION_DAY, t, err);
 }

@@ -469,6 +469,15 @@ TEST(new_v2_metadata_has_every_required_field_and_day_partitioning)
     CHECK_EQ_INT(m.current_snapshot_id, -1);
     ice_meta_clear(&m);
     json_decref(md);
+    md = NULL;
+    /* no location: left out for a REST server to choose; an empty one is an error */
+    REQUIRE_OK(ice_meta_new(&o, NULL, &md, &err), &err);
+    CHECK(json_object_get(md, "location") == NULL);
+    CHECK(json_object_get(md, "schemas") != NULL);
+    json_decref(md);
+    md = NULL;
+    CHECK_EQ_INT(ice_meta_new(&o, "", &md, &err), I2I_ERR_INVALID);
+    json_decref(md);
 }
 
 TEST(new_v3_metadata_has_next_row_id_and_null_current_snapshot)

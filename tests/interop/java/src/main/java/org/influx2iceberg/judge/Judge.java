@@ -25,6 +25,7 @@ import org.apache.iceberg.CatalogProperties;
 import org.apache.iceberg.StaticTableOperations;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.jdbc.JdbcCatalog;
+import org.apache.iceberg.rest.RESTCatalog;
 
 /**
  * Iceberg Java (1.12) as an independent judge of the tables influx2iceberg writes.
@@ -73,7 +74,7 @@ public final class Judge {
       err.println("judge: " + e.getMessage());
       err.println(
           "usage: Judge read (--sqlite DB [--catalog-name N] [--warehouse W] --table NS.NAME |"
-              + " --metadata FILE) [--filter-start RAW] [--filter-end RAW] [--time-column time]\n"
+              + " --rest URI [--warehouse W] --table NS.NAME | --metadata FILE) [--filter-start RAW] [--filter-end RAW] [--time-column time]\n"
               + "       Judge create --sqlite DB [--catalog-name N] --warehouse W --table NS.NAME"
               + " --schema schema.json --rows rows.jsonl [--partition 'hour(time),identity(host)']"
               + " [--sort 'time'] [--properties k=v,k=v] [--format-version 2] [--commits K]"
@@ -151,6 +152,23 @@ public final class Judge {
     return catalog;
   }
 
+  /**
+   * Iceberg Java's own REST client on a REST catalog server (uri), for tables in a local
+   * warehouse: files are read through LocalFileIO as with --sqlite. --warehouse, when given, is
+   * sent as the client's warehouse property.
+   */
+  static RESTCatalog openRestCatalog(Map<String, String> opts, String uri) {
+    Map<String, String> p = new HashMap<>();
+    p.put(CatalogProperties.URI, uri);
+    if (opts.get("warehouse") != null) {
+      p.put(CatalogProperties.WAREHOUSE_LOCATION, opts.get("warehouse"));
+    }
+    p.put(CatalogProperties.FILE_IO_IMPL, LocalFileIO.class.getName());
+    RESTCatalog catalog = new RESTCatalog();
+    catalog.initialize(opts.getOrDefault("catalog-name", "rest"), p);
+    return catalog;
+  }
+
   /** The DDL of an SQLite database, to prove that loading through JdbcCatalog changed nothing. */
   static String sqliteSchema(String db) throws Exception {
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
@@ -170,6 +188,10 @@ public final class Judge {
     if (metadata != null) {
       LocalFileIO io = new LocalFileIO();
       return new BaseTable(new StaticTableOperations(metadata, io), metadata);
+    }
+    String rest = opts.get("rest");
+    if (rest != null) {
+      return openRestCatalog(opts, rest).loadTable(org.apache.iceberg.catalog.TableIdentifier.parse(require(opts, "table")));
     }
     JdbcCatalog catalog = openCatalog(opts, false);
     return catalog.loadTable(org.apache.iceberg.catalog.TableIdentifier.parse(require(opts, "table")));

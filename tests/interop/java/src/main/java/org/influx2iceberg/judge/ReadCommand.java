@@ -92,10 +92,11 @@ final class ReadCommand {
 
   int run() throws Exception {
     String db = opts.get("sqlite");
-    if (opts.containsKey("metadata") == (db != null)) {
-      throw new Judge.UsageError("read needs exactly one of --sqlite (with --table) and --metadata");
+    int sources = (db != null ? 1 : 0) + (opts.containsKey("metadata") ? 1 : 0) + (opts.containsKey("rest") ? 1 : 0);
+    if (sources != 1) {
+      throw new Judge.UsageError("read needs exactly one of --sqlite (with --table), --rest (with --table) and --metadata");
     }
-    label = db != null ? "table " + Judge.require(opts, "table") : "metadata " + opts.get("metadata");
+    label = opts.containsKey("metadata") ? "metadata " + opts.get("metadata") : "table " + Judge.require(opts, "table");
     if (db != null && !Files.isRegularFile(java.nio.file.Paths.get(db))) {
       throw new Judge.UsageError("no SQLite catalog at " + db);
     }
