@@ -22,8 +22,8 @@ For a set-up (catalog + storage) it
 It prints "<point> <n>: ok" (or what failed) per pair and
 "crash campaign <setup>: N/M points survived (seed S)"; the exit status is 0 only when all did.
 
-The REST set-up plugs in through RestS3 below: it needs tests/catalog/rest_fixture.py (the Iceberg
-REST fixture) and reports itself skipped when that is not in the tree."""
+The REST set-up (RestS3 below) runs the Iceberg REST fixture (tests/interop/rest-fixture, built by
+`make deps`) through tests/catalog/rest_fixture.py's RestFixture, with S3FileIO on moto."""
 import argparse
 import base64
 import json
@@ -118,6 +118,9 @@ class SqliteLocal:
         return {"type": "sql", "uri": "sqlite:///" + os.path.join(d, "catalog.db"),
                 "warehouse": os.path.join(d, "wh"), "name": "iceberg"}
 
+    def namespace(self, trial):
+        return "default"
+
     def catalog(self, cfg):
         return SqlCatalog("iceberg", uri=cfg["uri"], warehouse=cfg["warehouse"])
 
@@ -154,6 +157,9 @@ class SqlS3:
                                   "s3.path-style-access": "true",
                                   "s3.multipart.part-size-bytes": str(5 * 1024 * 1024)})
 
+    def namespace(self, trial):
+        return "default"
+
     def catalog(self, cfg):
         return SqlCatalog("iceberg", uri=cfg["uri"], warehouse=cfg["warehouse"], **self.keys)
 
@@ -176,18 +182,47 @@ class SqlS3:
 
 
 class RestS3(SqlS3):
-    """The Iceberg REST fixture (tests/catalog/rest_fixture.py) over the same moto bucket. The
-    adapter needs from the fixture only: start it for a warehouse, its URI, stop it."""
+    """The Iceberg project's REST catalog server (tests/interop/rest-fixture, started through
+    tests/catalog/rest_fixture.py's RestFixture) with S3FileIO on the same moto bucket. One server
+    for the whole campaign; each trial gets a namespace of its own, so a fresh table."""
     name = "rest-s3"
-
-    @staticmethod
-    def available():
-        return os.path.exists(os.path.join(ROOT, "tests", "catalog", "rest_fixture.py"))
+    LAUNCHER = os.path.join(ROOT, "tests", "interop", "rest-fixture", "rest-fixture")
 
     def __init__(self, tmp):
-        raise SystemExit("crash campaign rest-s3: the REST fixture adapter is not written yet "
-                         "(tests/catalog/rest_fixture.py %s)" %
-                         ("exists: wire it here" if self.available() else "is not in this tree"))
+        if not os.path.isdir(os.path.join(os.path.dirname(self.LAUNCHER), "target", "lib")):
+            raise SystemExit("FAIL the REST fixture is not built: run `make deps` "
+                             "(scripts/install-deps.sh builds tests/interop/rest-fixture)")
+        sys.path.insert(0, os.path.join(ROOT, "tests", "catalog"))
+        from rest_fixture import RestFixture
+        super().__init__(tmp)
+        props = ["s3.endpoint=" + self.moto.endpoint, "s3.path-style-access=true",
+                 "s3.access-key-id=" + self.moto.key_id, "s3.secret-access-key=" + self.moto.secret,
+                 "client.region=" + self.moto.region]
+        try:
+            self.rest = RestFixture(self.LAUNCHER, tmp, "s3://crash/rest", props).__enter__()
+        except BaseException:
+            super().close()
+            raise
+
+    def configs(self, trial):
+        d = os.path.join(self.tmp, trial)
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        return dict(self.keys, **{"type": "rest", "uri": self.rest.uri, "s3.path-style-access": "true",
+                                  "s3.multipart.part-size-bytes": str(5 * 1024 * 1024)})
+
+    def namespace(self, trial):
+        return trial
+
+    def catalog(self, cfg):
+        from pyiceberg.catalog.rest import RestCatalog
+        return RestCatalog("fixture", uri=self.rest.uri, **self.keys)
+
+    def close(self):
+        try:
+            self.rest.__exit__(None, None, None)
+        finally:
+            super().close()
 
 
 SETUPS = {c.name: c for c in (SqliteLocal, SqlS3, RestS3)}
@@ -195,9 +230,10 @@ SETUPS = {c.name: c for c in (SqliteLocal, SqlS3, RestS3)}
 
 # ----------------------------------------------------------------------------- runs
 
-def replicate(cli, emu, cfg, fault, token_file, timeout=600):
+def replicate(cli, emu, cfg, ns, fault, token_file, timeout=600):
     cmd = [cli, "replicate", "--host", emu.url, "--database", DB, "--token-file", token_file,
            "--measurement", MEAS, "--catalog-configs", json.dumps(cfg), "--no-progress", "--json",
+           "--namespace", ns,
            "--batch-size", "1h", "--backfill-start", fmt_time(T0),
            "--backfill-end", fmt_time(T0 + DAYS * 24 * HOUR)]
     env = dict(os.environ)
@@ -232,7 +268,7 @@ def read_table(setup, cfg, trial, duck=True):
     without a table."""
     cat = setup.catalog(cfg)
     try:
-        tbl = cat.load_table(("default", MEAS))
+        tbl = cat.load_table((setup.namespace(trial), MEAS))
     except NoSuchTableError:
         return None
     ranges = []
@@ -269,11 +305,12 @@ def check_state(setup, cfg, trial, rows, full, duck=True):
     return out
 
 
-def remove_orphans(cli, cfg):
+def remove_orphans(cli, cfg, ns):
     """The killed run's files that no snapshot references are orphans: inspect lists and removes
     them (1 s minimum age, the shortest the CLI takes: no writer is running here). Problems as
     messages."""
-    p = subprocess.run([cli, "inspect", "--table-name", MEAS, "--catalog-configs", json.dumps(cfg),
+    p = subprocess.run([cli, "inspect", "--table-name", MEAS, "--namespace", ns,
+                        "--catalog-configs", json.dumps(cfg),
                         "--remove-orphans", "--orphan-min-age", "1s"],
                        capture_output=True, text=True, timeout=300)
     if p.returncode != 0:
@@ -350,7 +387,7 @@ def run_setup(a, cli, name, sample):
         # the reference run: hit counts, and the campaign's baseline must itself be right
         cfg = setup.configs("reference")
         counts_file = os.path.join(tmp, "counts.txt")
-        p = replicate(cli, emu, cfg, "count:" + counts_file, token_file)
+        p = replicate(cli, emu, cfg, setup.namespace("reference"), "count:" + counts_file, token_file)
         if p.returncode != 0:
             raise SystemExit("FAIL the reference run exited %d: %s" % (p.returncode, p.stderr[-3000:]))
         counts = {}
@@ -382,7 +419,7 @@ def run_setup(a, cli, name, sample):
             cfg = setup.configs(trial)
             t = time.time()
             problems = []
-            p = replicate(cli, emu, cfg, "kill:%s:%d" % (point, n), token_file)
+            p = replicate(cli, emu, cfg, setup.namespace(trial), "kill:%s:%d" % (point, n), token_file)
             if p.returncode != -9:
                 problems.append("the run was not killed (exit %d): %s" % (p.returncode, p.stderr[-1500:]))
             elif "I2I_FAULT: killed at %s hit %d\n" % (point, n) not in p.stderr:
@@ -390,7 +427,7 @@ def run_setup(a, cli, name, sample):
                 problems.append("killed, but not by I2I_FAULT at %s hit %d: %s" % (point, n, p.stderr[-1500:]))
             else:
                 problems += ["after the kill: " + m for m in check_state(setup, cfg, trial, rows, False)]
-                r = replicate(cli, emu, cfg, None, token_file)
+                r = replicate(cli, emu, cfg, setup.namespace(trial), None, token_file)
                 if r.returncode != 0:
                     problems.append("the rerun exited %d: %s" % (r.returncode, r.stderr[-2000:]))
                 else:
@@ -398,7 +435,7 @@ def run_setup(a, cli, name, sample):
                 if not problems:
                     # removing the crash's orphans must leave every live file in place (a full
                     # scan reads each one)
-                    problems += remove_orphans(cli, cfg)
+                    problems += remove_orphans(cli, cfg, setup.namespace(trial))
                     problems += ["after removing orphans: " + m
                                  for m in check_state(setup, cfg, trial, rows, True, duck=False)]
             if problems:
