@@ -53,7 +53,7 @@ fuzz: deps
 # The crash campaign (tests/crash/README.md): 100 seeded SIGKILL points per set-up, each followed
 # by a rerun; ctest runs a sample of 20 (test_crash_sample). CRASH_SEED picks another spread.
 CRASH_SEED   ?= 1
-CRASH_SETUPS ?= sqlite-local sql-s3
+CRASH_SETUPS ?= sqlite-local sql-s3 rest-s3
 .PHONY: crash
 crash: release
 	tests/interop/.venv/bin/python tests/crash/crash_campaign.py --cli $(RELEASE_DIR)/src/cli/influx2iceberg \

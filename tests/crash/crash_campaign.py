@@ -5,8 +5,8 @@
                       [--points 100] [--seed 1] [--sample K] [--only POINT:N ...] [--keep DIR]
 
 For a set-up (catalog + storage) it
-  1. generates a dataset (two days, 48 one-hour windows; the S3 set-ups add one window whose data
-     file is larger than a 5 MiB multipart part), loads it into the InfluxDB 3 emulator;
+  1. generates a dataset (two days, 48 one-hour windows; sql-s3 adds one window whose data file
+     is larger than a 5 MiB multipart part), loads it into the InfluxDB 3 emulator;
   2. runs one reference backfill with I2I_FAULT=count:<file> and reads how often each fault point
      is hit (the points are listed in docs/architecture.md, "Conventions");
   3. spreads --points (point, n) pairs over those hits with the seed: every point that is hit gets
@@ -184,8 +184,10 @@ class SqlS3:
 class RestS3(SqlS3):
     """The Iceberg project's REST catalog server (tests/interop/rest-fixture, started through
     tests/catalog/rest_fixture.py's RestFixture) with S3FileIO on the same moto bucket. One server
-    for the whole campaign; each trial gets a namespace of its own, so a fresh table."""
+    for the whole campaign; each trial gets a namespace of its own, so a fresh table. No multipart
+    window: our S3 writer does not depend on the catalog, and sql-s3 covers it."""
     name = "rest-s3"
+    big = False
     LAUNCHER = os.path.join(ROOT, "tests", "interop", "rest-fixture", "rest-fixture")
 
     def __init__(self, tmp):
