@@ -76,6 +76,15 @@ memcheck: deps
 	cmake --build build-memcheck -j$(JOBS) >/dev/null
 	scripts/memcheck.sh build-memcheck
 
+# The crash campaign (tests/crash/README.md): 100 seeded SIGKILL points per set-up, each followed
+# by a rerun; ctest runs a sample of 20 (test_crash_sample). CRASH_SEED picks another spread.
+CRASH_SEED   ?= 1
+CRASH_SETUPS ?= sqlite-local sql-s3 rest-s3
+.PHONY: crash
+crash: release
+	tests/interop/.venv/bin/python tests/crash/crash_campaign.py --cli $(RELEASE_DIR)/src/cli/influx2iceberg \
+		--points 100 --seed $(CRASH_SEED) $(foreach s,$(CRASH_SETUPS),--setup $(s))
+
 demo: release
 	@scripts/demo.sh $(RELEASE_DIR)
 

@@ -228,6 +228,7 @@ int catalog_open(const json_t *configs, const char *base_dir, catalog **out, i2i
         I2I_TRY_GOTO(storage_local_open(&c->files, err), rc, fail);
     }
     ctx->files = c->files;
+    storage_set_fault(c->files, &c->fault); /* zero until catalog_set_fault */
 
     ctx->fault = &c->fault;
     open_fn = find_backend(type);
@@ -293,6 +294,7 @@ int catalog_table_storage(catalog *c, const catalog_table *t, storage **out, int
                         t->config && json_object_size(t->config) ? " (with the catalog's vended "
                                                                   "table config)"
                                                                 : "");
+    storage_set_fault(*out, &c->fault);
     *owned = 1;
     return I2I_OK;
 }

@@ -131,14 +131,17 @@ int catalog_drop_table(catalog *c, const char *ns, const char *table, i2i_error 
 int catalog_table_storage(catalog *c, const catalog_table *t, storage **out, int *owned,
                           i2i_error *err);
 
-/* Test fault injection for this catalog only (NULL = none). Points of the sql back-end's
- * commit, each failing with the hook's status when it returns one:
+/* Test fault injection for this catalog only (NULL = none), also handed to every storage the
+ * catalog opens (storage_set_fault: the "storage.*" and "s3.*" points). Points of the sql
+ * back-end's commit, each failing with the hook's status when it returns one:
  *   "sql.before-update"  the compare-and-swap UPDATE fails with it, as a busy or locked database
  *                        would (I2I_ERR_TRANSIENT): nothing applied;
  *   "sql.before-commit"  the connection drops before COMMIT (a lost PostgreSQL connection): the
  *                        outcome is settled by re-reading the row, so the commit reports
  *                        I2I_ERR_TRANSIENT (not applied);
- *   "sql.after-commit"   the reply to a successful COMMIT is lost: re-reading the row confirms it. */
+ *   "sql.after-commit"   the reply to a successful COMMIT is lost: re-reading the row confirms it.
+ * The rest back-end's: "rest.before-commit" (nothing sent) and "rest.after-commit" (the commit
+ * applied, its reply lost). */
 void catalog_set_fault(catalog *c, const i2i_fault *fault);
 
 /* The embedded default: a SQLite catalog at <dir>/catalog.db with warehouse <dir>

@@ -39,6 +39,7 @@ int cat_storage_for(cat_ctx *x, const char *location, storage **out, i2i_error *
         return i2i_error_set(err, I2I_ERR_UNSUPPORTED, "catalog '%s': too many storage schemes",
                              x->name);
     I2I_TRY(storage_open_for(location, x->props, &x->extra[x->nextra], err));
+    storage_set_fault(x->extra[x->nextra], x->fault);
     *out = x->extra[x->nextra++];
     return I2I_OK;
 }

@@ -688,7 +688,11 @@ static int rest_commit(void *state, const char *ns, const char *table,
         rc = i2i_error_nomem(err, "commit");
         goto done;
     }
-    rc = rest_call(s, "POST", url, body, RK_COMMIT, what, &j, err);
+    /* test faults: "rest.before-commit" (nothing sent), "rest.after-commit" (applied, the reply
+     * lost) */
+    rc = i2i_fault_at(s->ctx->fault, "rest.before-commit", err);
+    if (rc == I2I_OK) rc = rest_call(s, "POST", url, body, RK_COMMIT, what, &j, err);
+    if (rc == I2I_OK) rc = i2i_fault_at(s->ctx->fault, "rest.after-commit", err);
     if (rc == I2I_OK) rc = take_result(s, j, what, out, err);
     /* a CommitTableResponse carries no config: the table keeps the one it was loaded with */
     if (rc == I2I_OK && !out->config && req->base->config) {

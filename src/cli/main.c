@@ -1,7 +1,10 @@
 /* influx2iceberg: command-line entry point. Exit codes: 0 ok, 1 error, 2 usage. */
+#include <ctype.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../iceberg/iceberg.h"
 #include "../replicate/ranges.h"
@@ -17,6 +20,107 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
+}
+
+/* ------------------------------------------------------------ I2I_FAULT (tests only)
+ *
+ * The crash tests (tests/crash/) drive the real binary, so the one way in is the environment:
+ *   I2I_FAULT=kill:<point>:<n>  SIGKILL this process at the n-th hit (n >= 1) of <point>
+ *   I2I_FAULT=count:<file>      run normally, then write "<point> <hits>" lines to <file>
+ * It only builds a replicate_hooks.fault for this run (library code never reads it); anything
+ * else is refused before the run starts. */
+static const char *const fault_points[] = {
+    "replicate.before-commit", "data-file.close",   "storage.before-put",
+    "storage.after-put",       "s3.multipart.part", "s3.multipart.complete",
+    "sql.before-update",       "sql.before-commit", "sql.after-commit",
+    "rest.before-commit",      "rest.after-commit",
+};
+#define NFAULT_POINTS (sizeof fault_points / sizeof fault_points[0])
+
+typedef struct cli_fault {
+    int kill_at;         /* index into fault_points, or -1 (count only) */
+    long long kill_hit;  /* the hit that kills */
+    const char *count_file;
+    long long hits[NFAULT_POINTS];
+} cli_fault;
+
+static int cli_fault_hit(void *ctx, const char *point, i2i_error *err)
+{
+    cli_fault *f = ctx;
+    size_t i;
+    (void)err;
+    for (i = 0; i < NFAULT_POINTS; i++) {
+        if (strcmp(point, fault_points[i]) != 0) continue;
+        f->hits[i]++;
+        if ((int)i == f->kill_at && f->hits[i] == f->kill_hit) {
+            fprintf(stderr, "influx2iceberg: I2I_FAULT: killed at %s hit %lld\n", point,
+                    f->kill_hit);
+            fflush(NULL);
+            raise(SIGKILL);
+        }
+        return I2I_OK;
+    }
+    /* a point the library has and this table lacks: a test would count on it silently */
+    fprintf(stderr, "influx2iceberg: I2I_FAULT: unknown fault point '%s' hit\n", point);
+    return I2I_OK;
+}
+
+/* 1 when I2I_FAULT is set and valid (f filled), 0 when unset, -1 (message printed) when
+ * malformed. */
+static int cli_fault_from_env(cli_fault *f)
+{
+    const char *v = getenv("I2I_FAULT");
+    const char *usage = "I2I_FAULT must be kill:<point>:<n> (n >= 1) or count:<file>";
+    memset(f, 0, sizeof *f);
+    f->kill_at = -1;
+    if (!v || !*v) return 0;
+    if (!strncmp(v, "count:", 6) && v[6]) {
+        f->count_file = v + 6;
+        return 1;
+    }
+    if (!strncmp(v, "kill:", 5)) {
+        const char *p = v + 5, *colon = strrchr(p, ':');
+        char *end;
+        size_t i;
+        long long n;
+        if (!colon || colon == p) goto bad;
+        errno = 0;
+        n = strtoll(colon + 1, &end, 10);
+        if (errno || end == colon + 1 || *end || n < 1 || !isdigit((unsigned char)colon[1]))
+            goto bad;
+        for (i = 0; i < NFAULT_POINTS; i++)
+            if (strlen(fault_points[i]) == (size_t)(colon - p) &&
+                !strncmp(p, fault_points[i], (size_t)(colon - p)))
+                break;
+        if (i == NFAULT_POINTS) {
+            fprintf(stderr, "influx2iceberg: I2I_FAULT: unknown point '%.*s'; points:",
+                    (int)(colon - p), p);
+            for (i = 0; i < NFAULT_POINTS; i++) fprintf(stderr, " %s", fault_points[i]);
+            fputc('\n', stderr);
+            return -1;
+        }
+        f->kill_at = (int)i;
+        f->kill_hit = n;
+        return 1;
+    }
+bad:
+    fprintf(stderr, "influx2iceberg: %s (got '%s')\n", usage, v);
+    return -1;
+}
+
+static void cli_fault_write_counts(const cli_fault *f)
+{
+    FILE *out;
+    size_t i;
+    if (!f->count_file) return;
+    out = fopen(f->count_file, "w");
+    if (!out) {
+        fprintf(stderr, "influx2iceberg: I2I_FAULT: cannot write %s: %s\n", f->count_file,
+                strerror(errno));
+        return;
+    }
+    for (i = 0; i < NFAULT_POINTS; i++) fprintf(out, "%s %lld\n", fault_points[i], f->hits[i]);
+    fclose(out);
 }
 
 static int set_log_level(const json_t *args, i2i_error *err)
@@ -54,6 +158,8 @@ static int cmd_replicate(json_t *args)
     replicate_result res;
     replicate_hooks hooks;
     cli_progress prog;
+    cli_fault fault;
+    i2i_fault fault_hook = {cli_fault_hit, &fault};
     i2i_error err;
     int rc, as_json = json_is_true(json_object_get(args, "json_output"));
 
@@ -61,6 +167,8 @@ static int cmd_replicate(json_t *args)
         fprintf(stderr, "influx2iceberg replicate: --measurement is required (see --help)\n");
         return CLI_EXIT_USAGE;
     }
+    rc = cli_fault_from_env(&fault);
+    if (rc < 0) return CLI_EXIT_USAGE;
     if (apply_token_file(args, &err) < 0 || replicate_job_from_json(args, NULL, &job, &err) < 0) {
         fprintf(stderr, "influx2iceberg: %s\n", err.msg);
         return err.code == I2I_ERR_INVALID ? CLI_EXIT_USAGE : CLI_EXIT_ERROR;
@@ -70,11 +178,13 @@ static int cmd_replicate(json_t *args)
     hooks.on_event = cli_progress_event;
     hooks.ctx = &prog;
     hooks.cancel = &stop_requested;
+    if (fault.count_file || fault.kill_at >= 0) hooks.fault = &fault_hook;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 
     rc = replicate_run(&job, &hooks, &res, &err);
     cli_progress_clear(&prog);
+    cli_fault_write_counts(&fault);
     if (rc < 0) {
         fprintf(stderr, "influx2iceberg: replicate failed: %s\n", err.msg);
         if (res.windows_committed > 0)

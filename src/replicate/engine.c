@@ -561,6 +561,8 @@ static int replicate_part(engine *e, int64_t start, int64_t end, int *redo, i2i_
     if (rc < 0) goto remove_files;
 
     rc = emit(e, REPLICATE_EVENT_BEFORE_COMMIT, err);
+    if (rc == I2I_OK)
+        rc = i2i_fault_at(e->hooks ? e->hooks->fault : NULL, "replicate.before-commit", err);
     if (rc < 0) goto remove_files;
 
     stage = "committing";

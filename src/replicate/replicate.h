@@ -65,7 +65,9 @@ typedef struct replicate_hooks {
                                I2I_ERR_CANCELLED */
     size_t rows_per_batch;  /* 0 = 65536 */
     /* Tests: fault injection for this run only, handed to the catalog (catalog_set_fault: the
-     * "sql.*" points) and the data writer ("data-file.close"). NULL in production. */
+     * "sql.*" and "rest.*" points, and through it the storage's "storage.*" and "s3.*") and the
+     * data writer ("data-file.close"); the run's own point is "replicate.before-commit" (a
+     * window's data files written, its commit not sent). NULL in production. */
     const i2i_fault *fault;
 } replicate_hooks;
 

@@ -98,15 +98,28 @@ void storage_close(storage *s)
     free(s);
 }
 
+void storage_set_fault(storage *s, const i2i_fault *fault)
+{
+    if (s) s->fault = fault;
+}
+
+/* The fault points around every write that makes an object visible, whatever the back-end. */
+static int after_put(storage *s, int rc, i2i_error *err)
+{
+    return rc < 0 ? rc : i2i_fault_at(s->fault, "storage.after-put", err);
+}
+
 int storage_put(storage *s, const char *location, const void *data, size_t len, i2i_error *err)
 {
-    return s->ops->put(s->state, location, data, len, err);
+    I2I_TRY(i2i_fault_at(s->fault, "storage.before-put", err));
+    return after_put(s, s->ops->put(s->state, location, data, len, err), err);
 }
 
 int storage_put_if_absent(storage *s, const char *location, const void *data, size_t len,
                           i2i_error *err)
 {
-    return s->ops->put_if_absent(s->state, location, data, len, err);
+    I2I_TRY(i2i_fault_at(s->fault, "storage.before-put", err));
+    return after_put(s, s->ops->put_if_absent(s->state, location, data, len, err), err);
 }
 
 int storage_get(storage *s, const char *location, i2i_buf *out, i2i_error *err)
@@ -142,7 +155,12 @@ int storage_writer_write(storage *s, storage_writer *w, const void *data, size_t
 
 int storage_writer_commit(storage *s, storage_writer *w, i2i_error *err)
 {
-    return s->ops->writer_commit(w, err);
+    int rc = i2i_fault_at(s->fault, "storage.before-put", err);
+    if (rc < 0) {
+        s->ops->writer_abort(w); /* commit frees w whatever happens; so does a failure here */
+        return rc;
+    }
+    return after_put(s, s->ops->writer_commit(w, err), err);
 }
 
 void storage_writer_abort(storage *s, storage_writer *w)

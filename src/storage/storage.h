@@ -54,7 +54,18 @@ typedef struct storage_ops {
 struct storage {
     const storage_ops *ops;
     void *state;
+    /* Test fault injection (storage_set_fault); NULL in production. Borrowed. */
+    const i2i_fault *fault;
 };
+
+/* Test fault injection for this storage (NULL = none; the hook is borrowed and must outlive s).
+ * Points, each failing with the hook's status when it returns one:
+ *   "storage.before-put"     put, put_if_absent, writer_commit: before the object is written
+ *                            (nothing visible);
+ *   "storage.after-put"      the same, after the object is visible (the caller sees a failure);
+ *   "s3.multipart.part"      after each multipart part upload (an incomplete upload is left);
+ *   "s3.multipart.complete"  every part uploaded, before CompleteMultipartUpload. */
+void storage_set_fault(storage *s, const i2i_fault *fault);
 
 /* Open the back-end for a location's scheme with the FileIO properties of catalog_configs
  * (PyIceberg keys: s3.endpoint, s3.access-key-id, ...; may be NULL). An unknown scheme gives

@@ -39,6 +39,7 @@ typedef struct s3_state {
     int path_style;
     int anonymous;
     size_t part_size;
+    const storage *self; /* the facade, for its test fault hook (storage_set_fault) */
 } s3_state;
 
 /* ---------------------------------------------------------------- configuration */
@@ -223,6 +224,7 @@ int storage_s3_open(const json_t *props, storage **out, i2i_error *err)
     }
     st->ops = &s3_ops;
     st->state = s;
+    s->self = st;
     *out = st;
     i2i_buf_free(&ep);
     return I2I_OK;
@@ -904,6 +906,7 @@ static int upload_part(storage_writer *w, i2i_error *err)
         i2i_buf_reset(&w->part);
     }
     i2i_buf_free(&etag);
+    if (rc == I2I_OK) rc = i2i_fault_at(w->s->self->fault, "s3.multipart.part", err);
     return rc;
 }
 
@@ -947,7 +950,8 @@ static int complete_upload(storage_writer *w, i2i_error *err)
     http_collect col;
     http_sink sink;
     size_t pos = 0;
-    int rc;
+    int rc = i2i_fault_at(w->s->self->fault, "s3.multipart.complete", err);
+    if (rc < 0) return rc;
     if (i2i_buf_printf(&xml, "<CompleteMultipartUpload>%.*s</CompleteMultipartUpload>",
                        (int)w->complete.len, w->complete.data ? TXT(w->complete) : "") !=
         I2I_OK)

@@ -250,3 +250,58 @@ TEST(errors_name_the_path)
     i2i_buf_free(&b);
     storage_close(s);
 }
+
+/* storage_set_fault: a point failing "before" leaves nothing, one failing "after" leaves the
+ * object in place (the caller sees the failure of a write that landed, as a lost reply would). */
+typedef struct fault_plan {
+    const char *fail_at;
+    int hits_before, hits_after;
+} fault_plan;
+
+static int fault_fn(void *ctx, const char *point, i2i_error *err)
+{
+    fault_plan *p = ctx;
+    if (!strcmp(point, "storage.before-put")) p->hits_before++;
+    if (!strcmp(point, "storage.after-put")) p->hits_after++;
+    if (p->fail_at && !strcmp(point, p->fail_at))
+        return i2i_error_set(err, I2I_ERR_TRANSIENT, "injected at %s", point);
+    return I2I_OK;
+}
+
+TEST(fault_points_around_every_put)
+{
+    storage *s = open_local();
+    storage_writer *w = NULL;
+    fault_plan plan = {"storage.before-put", 0, 0};
+    i2i_fault f = {fault_fn, &plan};
+    i2i_error e;
+    REQUIRE(s);
+    storage_set_fault(s, &f);
+    CHECK_EQ_INT(storage_put(s, path_in_tmp("fp/a.json"), "x", 1, &e), I2I_ERR_TRANSIENT);
+    CHECK_EQ_INT(storage_put_if_absent(s, path_in_tmp("fp/b.json"), "x", 1, &e), I2I_ERR_TRANSIENT);
+    REQUIRE_OK(storage_writer_open(s, path_in_tmp("fp/c.parquet"), &w, &e), &e);
+    CHECK_OK(storage_writer_write(s, w, "data", 4, &e), &e);
+    CHECK_EQ_INT(storage_writer_commit(s, w, &e), I2I_ERR_TRANSIENT); /* w freed either way */
+    CHECK(strstr(e.msg, "storage.before-put") != NULL);
+    CHECK_EQ_INT(i2i_test_count_entries(path_in_tmp("fp")), 0);
+    CHECK_EQ_INT(plan.hits_before, 3);
+    CHECK_EQ_INT(plan.hits_after, 0);
+
+    plan.fail_at = "storage.after-put";
+    CHECK_EQ_INT(storage_put(s, path_in_tmp("fp/a.json"), "x", 1, &e), I2I_ERR_TRANSIENT);
+    CHECK_EQ_INT(storage_put_if_absent(s, path_in_tmp("fp/b.json"), "x", 1, &e), I2I_ERR_TRANSIENT);
+    REQUIRE_OK(storage_writer_open(s, path_in_tmp("fp/c.parquet"), &w, &e), &e);
+    CHECK_OK(storage_writer_write(s, w, "data", 4, &e), &e);
+    CHECK_EQ_INT(storage_writer_commit(s, w, &e), I2I_ERR_TRANSIENT);
+    CHECK_EQ_INT(i2i_test_count_entries(path_in_tmp("fp")), 3);
+    CHECK_EQ_INT(plan.hits_after, 3);
+
+    /* a failed write is not followed by the "after" point; no hook, no hits */
+    plan.fail_at = NULL;
+    CHECK_EQ_INT(storage_put_if_absent(s, path_in_tmp("fp/b.json"), "y", 1, &e), I2I_ERR_EXISTS);
+    CHECK_EQ_INT(plan.hits_after, 3);
+    storage_set_fault(s, NULL);
+    CHECK_OK(storage_put(s, path_in_tmp("fp/d.json"), "x", 1, &e), &e);
+    CHECK_EQ_INT(plan.hits_before, 7);
+    storage_close(s);
+}
