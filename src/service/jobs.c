@@ -58,14 +58,15 @@ svc_job *svc_find_job(svc *s, const char *id)
 typedef struct run_ctx {
     svc *s;
     svc_job *j;
+    svc_run_log log;
 } run_ctx;
 
 static void on_progress(void *ctx, const replicate_progress *p)
 {
     run_ctx *rc = ctx;
     svc_job *j = rc->j;
-    if (p->event == REPLICATE_EVENT_WINDOW_BEGIN) svc_log_set_window(p->window_start, p->window_end);
-    if (p->event == REPLICATE_EVENT_DONE) svc_log_set_window(0, 0);
+    if (p->event == REPLICATE_EVENT_WINDOW_BEGIN) svc_run_log_window(&rc->log, p->window_start, p->window_end);
+    if (p->event == REPLICATE_EVENT_DONE) svc_run_log_window(&rc->log, 0, 0);
     pthread_mutex_lock(&rc->s->lock);
     if (p->event == REPLICATE_EVENT_COMMITTED || p->event == REPLICATE_EVENT_SKIPPED) {
         if (p->window_end > j->committed_until_ns) j->committed_until_ns = p->window_end;
@@ -92,13 +93,16 @@ static void on_progress(void *ctx, const replicate_progress *p)
 json_t *svc_run_job(svc *s, svc_job *j, replicate_call_mode mode, int64_t fire_ns)
 {
     replicate_call call;
-    run_ctx ctx = {s, j};
+    run_ctx ctx;
     json_t *args, *result;
     int64_t t0 = i2i_monotonic_ns();
     double secs;
     int b;
 
     memset(&call, 0, sizeof call);
+    memset(&ctx, 0, sizeof ctx);
+    ctx.s = s;
+    ctx.j = j;
     call.mode = mode;
     call.call_time_ns = fire_ns;
     call.cancel = &j->cancel;
@@ -116,9 +120,9 @@ json_t *svc_run_job(svc *s, svc_job *j, replicate_call_mode mode, int64_t fire_n
     copy_str(j->state, sizeof j->state, "running");
     pthread_mutex_unlock(&s->lock);
 
-    svc_log_set_job(j->id, call.task_id);
+    svc_run_log_begin(&ctx.log, s, j->id, call.task_id);
     result = replicate_call_run(&call, args);
-    svc_log_set_job(NULL, NULL);
+    svc_run_log_end(&ctx.log);
     json_decref(args);
 
     secs = (double)(i2i_monotonic_ns() - t0) / 1e9;

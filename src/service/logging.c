@@ -9,21 +9,26 @@
 
 #include "../http/http.h"
 
-static _Thread_local char tl_job[96];
-static _Thread_local char tl_task[9];
-static _Thread_local int64_t tl_window_start, tl_window_end;
-
-void svc_log_set_job(const char *job, const char *task_id)
+void svc_run_log_begin(svc_run_log *rl, const svc *s, const char *job, const char *task_id)
 {
-    snprintf(tl_job, sizeof tl_job, "%s", job ? job : "");
-    snprintf(tl_task, sizeof tl_task, "%s", task_id ? task_id : "");
-    tl_window_start = tl_window_end = 0;
+    rl->s = s;
+    snprintf(rl->job, sizeof rl->job, "%s", job ? job : "");
+    snprintf(rl->task, sizeof rl->task, "%s", task_id ? task_id : "");
+    atomic_store(&rl->window_start, 0);
+    atomic_store(&rl->window_end, 0);
+    i2i_log_set_thread_sink(svc_run_log_sink, rl);
 }
 
-void svc_log_set_window(int64_t start, int64_t end)
+void svc_run_log_end(svc_run_log *rl)
 {
-    tl_window_start = start;
-    tl_window_end = end;
+    (void)rl;
+    i2i_log_set_thread_sink(NULL, NULL);
+}
+
+void svc_run_log_window(svc_run_log *rl, int64_t start, int64_t end)
+{
+    atomic_store(&rl->window_start, start);
+    atomic_store(&rl->window_end, end);
 }
 
 static const char *level_name(i2i_log_level l)
@@ -66,7 +71,8 @@ static int lp_escape(i2i_buf *b, const char *s, const char *special)
     return I2I_OK;
 }
 
-static void lp_queue(i2i_log_level level, const char *line, const char *window)
+static void lp_queue(i2i_log_level level, const char *line, const char *job, const char *task,
+                     const char *window)
 {
     i2i_buf *b = &lpw.pending;
     size_t mark;
@@ -80,13 +86,13 @@ static void lp_queue(i2i_log_level level, const char *line, const char *window)
     mark = b->len;
     rc = lp_escape(b, lpw.table, ", ");
     if (rc == 0) rc = i2i_buf_printf(b, ",level=%s", level_name(level));
-    if (rc == 0 && tl_job[0]) {
+    if (rc == 0 && job[0]) {
         rc = i2i_buf_append_str(b, ",job=");
-        if (rc == 0) rc = lp_escape(b, tl_job, ",= ");
+        if (rc == 0) rc = lp_escape(b, job, ",= ");
     }
     if (rc == 0) rc = i2i_buf_append_str(b, " message=\"");
     if (rc == 0) rc = lp_escape(b, line, "\"\\");
-    if (rc == 0 && tl_task[0]) rc = i2i_buf_printf(b, "\",task_id=\"%s", tl_task);
+    if (rc == 0 && task[0]) rc = i2i_buf_printf(b, "\",task_id=\"%s", task);
     if (rc == 0 && window[0]) rc = i2i_buf_printf(b, "\",window=\"%s", window);
     if (rc == 0) rc = i2i_buf_printf(b, "\" %lld\n", (long long)i2i_now_ns());
     if (rc < 0) b->len = mark;
@@ -217,15 +223,17 @@ static void lp_stop(void)
 
 /* ------------------------------------------------------------------ the sink */
 
-static void service_sink(void *ctx, i2i_log_level level, const char *line)
+/* One line out: stderr (JSON or text) and the log table. job/task empty and window_end 0 when the
+ * line belongs to no run. */
+static void emit(const svc *s, i2i_log_level level, const char *line, const char *job,
+                 const char *task, int64_t window_start, int64_t window_end)
 {
-    const svc *s = ctx;
     char t[40], window[96] = "";
     i2i_time_format_rfc3339(i2i_now_ns(), t, sizeof t);
-    if (tl_window_end > 0) {
+    if (window_end > 0) {
         char a[40], b[40];
-        i2i_time_format_rfc3339(tl_window_start, a, sizeof a);
-        i2i_time_format_rfc3339(tl_window_end, b, sizeof b);
+        i2i_time_format_rfc3339(window_start, a, sizeof a);
+        i2i_time_format_rfc3339(window_end, b, sizeof b);
         snprintf(window, sizeof window, "[%s, %s)", a, b);
     }
     if (s->cfg.log_json) {
@@ -233,8 +241,8 @@ static void service_sink(void *ctx, i2i_log_level level, const char *line)
         char *text;
         json_object_set_new(o, "time", json_string(t));
         json_object_set_new(o, "level", json_string(level_name(level)));
-        if (tl_job[0]) json_object_set_new(o, "job", json_string(tl_job));
-        if (tl_task[0]) json_object_set_new(o, "task_id", json_string(tl_task));
+        if (job[0]) json_object_set_new(o, "job", json_string(job));
+        if (task[0]) json_object_set_new(o, "task_id", json_string(task));
         if (window[0]) json_object_set_new(o, "window", json_string(window));
         json_object_set_new(o, "message", json_string(line));
         /* A line that is not valid UTF-8 cannot be a JSON string: keep it, marked, as text. */
@@ -245,10 +253,24 @@ static void service_sink(void *ctx, i2i_log_level level, const char *line)
         if (text) fprintf(stderr, "%s\n", text);
         free(text);
     } else {
-        fprintf(stderr, "%s %s%s%s%s %s\n", t, level_name(level), tl_job[0] ? " [" : "", tl_job,
-                tl_job[0] ? "]" : "", line);
+        fprintf(stderr, "%s %s%s%s%s %s\n", t, level_name(level), job[0] ? " [" : "", job,
+                job[0] ? "]" : "", line);
     }
-    if (!in_writer) lp_queue(level, line, window);
+    if (!in_writer) lp_queue(level, line, job, task, window);
+}
+
+static void service_sink(void *ctx, i2i_log_level level, const char *line)
+{
+    emit(ctx, level, line, "", "", 0, 0);
+}
+
+/* A run's lines, on its own thread and on the write pipeline's thread (the engine hands the
+ * calling thread's sink to its writer thread and serialises the calls). */
+void svc_run_log_sink(void *ctx, i2i_log_level level, const char *line)
+{
+    svc_run_log *rl = ctx;
+    emit(rl->s, level, line, rl->job, rl->task, atomic_load(&rl->window_start),
+         atomic_load(&rl->window_end));
 }
 
 void svc_log_install(svc *s)

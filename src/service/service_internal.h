@@ -4,6 +4,7 @@
 #define I2I_SERVICE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "../replicate/call.h"
 #include "service.h"
@@ -91,8 +92,18 @@ void svc_http_stop(svc *s);
 /* logging.c */
 void svc_log_install(svc *s);
 void svc_log_uninstall(void);
-void svc_log_set_job(const char *job, const char *task_id); /* this thread's context */
-void svc_log_set_window(int64_t start, int64_t end);
+/* A run's log context: its lines carry the job, task id and current window. begin installs it as
+ * the calling thread's sink (which the write pipeline shares with its writer thread). */
+typedef struct svc_run_log {
+    const svc *s;
+    char job[96];
+    char task[9];
+    _Atomic int64_t window_start, window_end; /* set by the run's thread, read by the writer's */
+} svc_run_log;
+void svc_run_log_begin(svc_run_log *rl, const svc *s, const char *job, const char *task_id);
+void svc_run_log_end(svc_run_log *rl);
+void svc_run_log_window(svc_run_log *rl, int64_t start, int64_t end);
+void svc_run_log_sink(void *ctx, i2i_log_level level, const char *line);
 
 /* Timing-safe comparison of a presented token with the configured one. */
 int svc_token_equal(const char *given, size_t given_len, const char *want);
