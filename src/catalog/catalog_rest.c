@@ -964,7 +964,6 @@ int catalog_rest_open(cat_ctx *ctx, const json_t *configs, const char *base_dir,
         size_t n = strlen(uri);
         while (n > 0 && uri[n - 1] == '/') uri[--n] = '\0';
         s->base = uri;
-        i2i_log_add_url_password(uri);
         uri = NULL;
     }
     s->prefix = i2i_strdup("");

@@ -72,10 +72,7 @@ void cat_register_secrets(const json_t *configs)
         i2i_log_add_url_password(json_string_value(v));
         for (i = 0; i < sizeof marks / sizeof marks[0]; i++) {
             if (strcasestr(key, marks[i])) {
-                const char *colon = strchr(json_string_value(v), ':');
                 i2i_log_add_secret(json_string_value(v));
-                /* "client-id:client-secret": the secret alone must not show either. */
-                if (!strcmp(key, "credential") && colon) i2i_log_add_secret(colon + 1);
                 break;
             }
         }
