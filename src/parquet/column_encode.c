@@ -123,6 +123,8 @@ static PQ_INLINE int enc_int_dict(pq_column *c, const int64_t *v, const uint8_t 
         size_t r = ROW(k);
         int64_t x;
         uint32_t ix;
+        if (k + PQ_DICT_PREFETCH_AHEAD < n)
+            pq_dict_prefetch_num(&c->dict, (uint64_t)v[ROW(k + PQ_DICT_PREFETCH_AHEAD)]);
         if (has_nulls && !VALID(r)) continue;
         x = v[r];
         rc = pq_dict_put_num(&c->dict, (uint64_t)x, budget, &ix);
@@ -172,6 +174,11 @@ static PQ_INLINE int enc_double(pq_column *c, const double *v, const uint8_t *va
         for (k = 0; k < n; k++) {
             size_t r = ROW(k);
             double x;
+            if (dict && k + PQ_DICT_PREFETCH_AHEAD < n) {
+                uint64_t ahead;
+                memcpy(&ahead, &v[ROW(k + PQ_DICT_PREFETCH_AHEAD)], 8);
+                pq_dict_prefetch_num(&c->dict, ahead);
+            }
             if (has_nulls && !VALID(r)) continue;
             x = v[r];
             if (dict) {
