@@ -112,8 +112,6 @@ static enum MHD_Result handle_replicate(svc *s, struct MHD_Connection *c, reques
     json_error_t jerr;
     json_t *body, *result;
     svc_job *j;
-    const char *k;
-    json_t *v;
     char id[96], msg[512];
     size_t i;
     int async = query_true(c, "async");
@@ -149,9 +147,10 @@ static enum MHD_Result handle_replicate(svc *s, struct MHD_Connection *c, reques
         }
     }
     pthread_mutex_lock(&s->lock);
-    json_object_foreach(s->cfg.influxdb, k, v)
-    {
-        if (!json_object_get(body, k)) json_object_set(body, k, v);
+    if (json_object_update_missing(body, s->cfg.influxdb) < 0) {
+        pthread_mutex_unlock(&s->lock);
+        json_decref(body);
+        return send_error(c, 500, "nomem", "out of memory");
     }
     if (s->cfg.path) {
         const char *slash = strrchr(s->cfg.path, '/');
@@ -208,7 +207,7 @@ static enum MHD_Result handle_jobs(svc *s, struct MHD_Connection *c, const char 
         if (strcmp(method, "GET")) return send_error(c, 405, "method", "use GET");
         pthread_mutex_lock(&s->lock);
         for (j = s->jobs; j && arr; j = j->next)
-            if (!j->removed) json_array_append_new(arr, svc_job_json(s, j, now));
+            if (!j->removed) json_array_append_new(arr, svc_job_json(j, now));
         pthread_mutex_unlock(&s->lock);
         return send_json(c, 200, json_pack("{s:o}", "jobs", arr));
     }
@@ -221,7 +220,7 @@ static enum MHD_Result handle_jobs(svc *s, struct MHD_Connection *c, const char 
     if (!strcmp(method, "DELETE")) {
         int was_running = j->running;
         if (was_running) j->cancel = 1;
-        o = svc_job_json(s, j, now);
+        o = svc_job_json(j, now);
         pthread_mutex_unlock(&s->lock);
         if (!was_running) {
             json_decref(o);
@@ -234,7 +233,7 @@ static enum MHD_Result handle_jobs(svc *s, struct MHD_Connection *c, const char 
         pthread_mutex_unlock(&s->lock);
         return send_error(c, 405, "method", "use GET or DELETE");
     }
-    o = svc_job_json(s, j, now);
+    o = svc_job_json(j, now);
     pthread_mutex_unlock(&s->lock);
     return send_json(c, 200, o);
 }

@@ -207,10 +207,7 @@ static int build_job_args(const service_config *cfg, const char *name, const jso
         json_object_del(args, "trigger");
     }
     /* Shared [influxdb] settings, unless the job names its own. */
-    json_object_foreach(cfg->influxdb, k, v)
-    {
-        if (!json_object_get(args, k)) json_object_set(args, k, v);
-    }
+    if (json_object_update_missing(args, cfg->influxdb) < 0) goto nomem;
     if (!json_object_get(args, "base_dir") && json_object_set_new(args, "base_dir", json_string(base_dir)) < 0)
         goto nomem;
     *out = args;
@@ -223,11 +220,11 @@ fail:
 }
 
 /* A job's arguments are checked now with the same parser a run uses, so a bad job stops the start. */
-static int check_job(const char *name, const json_t *args, const char *trigger_spec, i2i_error *err)
+static int check_job(const char *name, const json_t *args, const char *trigger_spec, trigger *trig,
+                     i2i_error *err)
 {
     replicate_job job;
-    trigger trig;
-    int rc = trigger_parse(trigger_spec, &trig, err);
+    int rc = trigger_parse(trigger_spec, trig, err);
     if (rc < 0) return i2i_error_wrap(err, "jobs.%s.trigger", name);
     if (!json_object_get(args, "window") && !json_object_get(args, "measurement"))
         return i2i_error_set(err, I2I_ERR_INVALID, "jobs.%s: measurement and window are required",
@@ -414,7 +411,7 @@ int service_config_load(const char *path, service_env_lookup env, service_config
             goto fail;
         }
         I2I_TRY_GOTO(build_job_args(cfg, name, table, base_dir, &j->args, err), rc, fail);
-        I2I_TRY_GOTO(check_job(name, j->args, j->trigger, err), rc, fail);
+        I2I_TRY_GOTO(check_job(name, j->args, j->trigger, &j->trig, err), rc, fail);
     }
     json_decref(doc);
     free(base_dir);

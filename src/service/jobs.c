@@ -330,20 +330,18 @@ int svc_apply_jobs(svc *s, service_config *cfg, i2i_error *err)
     for (i = 0; i < cfg->njobs; i++) {
         service_job_spec *spec = &cfg->jobs[i];
         svc_job *old = NULL;
-        trigger trig;
         for (j = s->jobs; j; j = j->next)
             if (j->kind == SVC_JOB_SCHEDULED && !strcmp(j->id, spec->name)) old = j;
         if (old && !strcmp(old->trigger_spec, spec->trigger) && json_equal(old->args, spec->args)) {
             old->removed = 0;
             continue;
         }
-        I2I_TRY(trigger_parse(spec->trigger, &trig, err));
         if (old) {
             /* Changed: the next run uses the new arguments; a run in progress keeps its own. */
             json_decref(old->args);
             old->args = json_incref(spec->args);
             free(old->trigger_spec);
-            old->trig = trig;
+            old->trig = spec->trig;
             old->trigger_spec = spec->trigger;
             spec->trigger = NULL;
             old->next_fire_ns = trigger_next_fire(&old->trig, now);
@@ -355,7 +353,7 @@ int svc_apply_jobs(svc *s, service_config *cfg, i2i_error *err)
         if (!j) {
             return i2i_error_nomem(err, "adding a job");
         }
-        j->trig = trig;
+        j->trig = spec->trig;
         j->trigger_spec = spec->trigger;
         spec->trigger = NULL;
         j->next_fire_ns = trigger_next_fire(&j->trig, now);

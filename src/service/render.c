@@ -30,11 +30,10 @@ static double lag_seconds(const svc_job *j, int64_t now)
     return j->committed_until_ns > 0 ? (double)(now - j->committed_until_ns) / 1e9 : -1;
 }
 
-json_t *svc_job_json(svc *s, const svc_job *j, int64_t now)
+json_t *svc_job_json(const svc_job *j, int64_t now)
 {
     json_t *o = json_object(), *prog = json_object(), *tot = json_object();
     double rate, eta, lag = lag_seconds(j, now);
-    (void)s;
     if (!o || !prog || !tot) {
         json_decref(o);
         json_decref(prog);

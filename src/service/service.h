@@ -10,10 +10,12 @@
 #include <jansson.h>
 
 #include "../util/util.h"
+#include "trigger.h"
 
 typedef struct service_job_spec {
     char *name;          /* the [jobs.<name>] table */
     char *trigger;       /* "every:10m" or "cron:..." */
+    trigger trig;        /* the trigger, parsed when the config was checked */
     json_t *args;        /* plugin-style arguments, [influxdb] defaults merged in */
 } service_job_spec;
 

@@ -58,7 +58,7 @@ typedef struct svc {
     svc_job *jobs;
     int stopping;
     int64_t started_ns;
-    int64_t http_requests, http_unauthorized, http_rejected;
+    int64_t http_requests, http_unauthorized;
     pthread_t scheduler;
     struct MHD_Daemon *mhd;
     int port;               /* the port actually bound */
@@ -81,7 +81,7 @@ void svc_scheduler_stop(svc *s);
 int svc_apply_jobs(svc *s, service_config *cfg, i2i_error *err);
 
 /* render.c: what people and scrapers see. All take the lock themselves. */
-json_t *svc_job_json(svc *s, const svc_job *j, int64_t now); /* under lock */
+json_t *svc_job_json(const svc_job *j, int64_t now); /* under lock */
 char *svc_render_metrics(svc *s);
 char *svc_render_status_page(svc *s);
 
