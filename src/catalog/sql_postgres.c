@@ -16,13 +16,20 @@
 #define PG_MAX_SECRETS 4
 #define PG_SETTLE_POLLS 100         /* x 100 ms: how long to wait for a dropped session to end */
 #define PG_SETTLE_TERMINATE_AFTER 20 /* polls before asking the server to end it */
+/* One outage (a restart, a failover, a dropped network path) is ridden out this long in all, with
+ * reconnect attempts 100 ms apart at first, doubling to 1 s: a `pg_ctl restart` takes well under
+ * a second, a failover some seconds. Longer, and the operation fails (TRANSIENT) and says so. */
+#define PG_RECONNECT_BUDGET_MS 10000
+#define PG_RECONNECT_FIRST_WAIT_MS 100
+#define PG_RECONNECT_MAX_WAIT_MS 1000
 
 typedef struct pg_conn {
     PGconn *pg;
     char *where; /* masked URI */
     char *secrets[PG_MAX_SECRETS];
     int nsecrets;
-    int last_pid; /* server process that ran the last statement we sent */
+    int last_pid;          /* server process that ran the last statement we sent */
+    int64_t down_since_ms; /* monotonic time the connection was found lost; 0 while it is up */
 } pg_conn;
 
 /* ---------------------------------------------------------------- URI helpers */
@@ -195,14 +202,99 @@ static int pg_fail(pg_conn *c, PGresult *r, const char *sql, i2i_error *err)
                          state ? ")" : "");
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000L;
+    nanosleep(&ts, NULL);
+}
+
+/* Re-establish a lost connection. The first call of an outage retries with backoff for up to
+ * PG_RECONNECT_BUDGET_MS; later calls of the same outage (the caller's own retries, a settle after
+ * a failed statement) try once each, so waits never add up past the budget. A success ends the
+ * outage. */
+static int pg_reconnect(pg_conn *c, const char *sql, i2i_error *err)
+{
+    int64_t wait = PG_RECONNECT_FIRST_WAIT_MS, start = mono_ms(), left;
+    if (c->down_since_ms == 0) {
+        c->down_since_ms = start > 0 ? start : 1;
+        I2I_WARN("PostgreSQL %s: connection lost; reconnecting (for up to %d s)", c->where,
+                 PG_RECONNECT_BUDGET_MS / 1000);
+    }
+    for (;;) {
+        PQreset(c->pg);
+        if (PQstatus(c->pg) == CONNECTION_OK) {
+            I2I_INFO("PostgreSQL %s: reconnected after %.1f s", c->where,
+                     (double)(mono_ms() - c->down_since_ms) / 1000.0);
+            c->down_since_ms = 0;
+            return I2I_OK;
+        }
+        left = c->down_since_ms + PG_RECONNECT_BUDGET_MS - mono_ms();
+        if (left <= 0) break;
+        sleep_ms((long)(wait < left ? wait : left));
+        if (wait < PG_RECONNECT_MAX_WAIT_MS) wait *= 2;
+        if (wait > PG_RECONNECT_MAX_WAIT_MS) wait = PG_RECONNECT_MAX_WAIT_MS;
+    }
+    pg_fail(c, NULL, sql, err);
+    return i2i_error_wrap(err, "the connection was lost %.0f s ago and reconnecting failed",
+                          (double)(mono_ms() - c->down_since_ms) / 1000.0);
+}
+
 /* Reconnect before a statement when an earlier failure dropped the connection (never inside a
  * transaction: the SQL logic settles a failed transaction before issuing anything else). */
 static int pg_ready(pg_conn *c, const char *sql, i2i_error *err)
 {
     if (PQstatus(c->pg) == CONNECTION_OK) return I2I_OK;
-    PQreset(c->pg);
-    if (PQstatus(c->pg) == CONNECTION_OK) return I2I_OK;
-    return pg_fail(c, NULL, sql, err);
+    return pg_reconnect(c, sql, err);
+}
+
+/* Whether a statement whose connection was lost under it may be sent again on a new one: it was
+ * sent outside a transaction (nothing of ours was pending on the lost session) and it changes
+ * nothing (SELECT) or only opens a transaction (BEGIN). Anything else (UPDATE, INSERT, COMMIT)
+ * may have happened: the SQL logic settles the session and reads the row instead. */
+static int pg_repeatable(const char *sql, int sent_idle)
+{
+    return sent_idle && (strncasecmp(sql, "SELECT ", 7) == 0 || strcasecmp(sql, "BEGIN") == 0);
+}
+
+/* Run one statement; *out is its result (PQclear it) when it succeeded with `want` (or either
+ * success status when want is PGRES_COMMAND_OK), else err is set. A connection known lost is
+ * re-established first; one lost under a repeatable statement (a server restart between two
+ * commits) is re-established and the statement sent again, once. */
+static int pg_run(pg_conn *c, const char *sql, int nparams, const char *const *params,
+                  ExecStatusType want, PGresult **out, i2i_error *err)
+{
+    int attempt;
+    *out = NULL;
+    for (attempt = 0;; attempt++) {
+        PGresult *r;
+        ExecStatusType st;
+        int idle, rc;
+        I2I_TRY(pg_ready(c, sql, err));
+        idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+        c->last_pid = PQbackendPID(c->pg);
+        r = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+        st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+        if (st == want || (want == PGRES_COMMAND_OK && st == PGRES_TUPLES_OK)) {
+            *out = r;
+            return I2I_OK;
+        }
+        if (attempt == 0 && PQstatus(c->pg) != CONNECTION_OK && pg_repeatable(sql, idle)) {
+            PQclear(r);
+            continue;
+        }
+        rc = pg_fail(c, r, sql, err);
+        PQclear(r);
+        return rc;
+    }
 }
 
 /* ---------------------------------------------------------------- driver */
@@ -212,16 +304,7 @@ static int pg_exec(void *conn, const char *sql, int nparams, const char *const *
 {
     pg_conn *c = conn;
     PGresult *r;
-    ExecStatusType st;
-    I2I_TRY(pg_ready(c, sql, err));
-    c->last_pid = PQbackendPID(c->pg);
-    r = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
-    st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        int rc = pg_fail(c, r, sql, err);
-        PQclear(r);
-        return rc;
-    }
+    I2I_TRY(pg_run(c, sql, nparams, params, PGRES_COMMAND_OK, &r, err));
     if (affected) {
         const char *t = PQcmdTuples(r);
         *affected = (t && *t) ? strtoll(t, NULL, 10) : 0;
@@ -237,14 +320,7 @@ static int pg_query_row(void *conn, const char *sql, int nparams, const char *co
     PGresult *r;
     int i;
     for (i = 0; i < ncols; i++) cols[i] = NULL;
-    I2I_TRY(pg_ready(c, sql, err));
-    c->last_pid = PQbackendPID(c->pg);
-    r = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
-    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
-        int rc = pg_fail(c, r, sql, err);
-        PQclear(r);
-        return rc;
-    }
+    I2I_TRY(pg_run(c, sql, nparams, params, PGRES_TUPLES_OK, &r, err));
     if (PQntuples(r) == 0) {
         PQclear(r);
         return 0;
@@ -273,14 +349,6 @@ static int pg_query_row(void *conn, const char *sql, int nparams, const char *co
 
 static int pg_lost(void *conn) { return PQstatus(((pg_conn *)conn)->pg) != CONNECTION_OK; }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-}
-
 static int pg_settle(void *conn, i2i_error *err)
 {
     pg_conn *c = conn;
@@ -295,8 +363,7 @@ static int pg_settle(void *conn, i2i_error *err)
         /* Still the same session: whatever it did is decided now. */
         if (PQstatus(c->pg) == CONNECTION_OK) return 1;
     }
-    PQreset(c->pg);
-    if (PQstatus(c->pg) != CONNECTION_OK) return pg_fail(c, NULL, "(reconnect)", err);
+    I2I_TRY(pg_reconnect(c, "(reconnect)", err));
     if (old_pid == 0) return 0;
     /* The old server process may still be running our transaction (it has not noticed the
      * disconnect yet). Once it is gone, its transaction is committed or rolled back for good. */

@@ -24,9 +24,13 @@ static void on_signal(int sig)
 
 /* ------------------------------------------------------------ I2I_FAULT (tests only)
  *
- * The crash tests (tests/crash/) drive the real binary, so the one way in is the environment:
- *   I2I_FAULT=kill:<point>:<n>  SIGKILL this process at the n-th hit (n >= 1) of <point>
- *   I2I_FAULT=count:<file>      run normally, then write "<point> <hits>" lines to <file>
+ * The fault tests (tests/crash/, tests/faults/) drive the real binary, so the one way in is the
+ * environment:
+ *   I2I_FAULT=kill:<point>:<n>          SIGKILL this process at the n-th hit (n >= 1) of <point>
+ *   I2I_FAULT=fail:<point>:<n>[:<errno>] the n-th hit of <point> fails as if the write there had
+ *                                       returned that errno (ENOSPC when not given): the layer
+ *                                       sees the I/O error a full disk would give it
+ *   I2I_FAULT=count:<file>              run normally, then write "<point> <hits>" lines to <file>
  * It only builds a replicate_hooks.fault for this run (library code never reads it); anything
  * else is refused before the run starts. */
 static const char *const fault_points[] = {
@@ -37,9 +41,24 @@ static const char *const fault_points[] = {
 };
 #define NFAULT_POINTS (sizeof fault_points / sizeof fault_points[0])
 
+/* The errno values a fail: fault may name: the ways a local write really fails for want of room
+ * or of a working disk. A short list keeps a typo from turning into a silent default. */
+static const struct {
+    const char *name;
+    int value;
+} fault_errnos[] = {
+    {"ENOSPC", ENOSPC}, {"EDQUOT", EDQUOT}, {"EIO", EIO}, {"EROFS", EROFS}, {"EFBIG", EFBIG},
+};
+#define NFAULT_ERRNOS (sizeof fault_errnos / sizeof fault_errnos[0])
+
+typedef enum { FAULT_COUNT, FAULT_KILL, FAULT_FAIL } cli_fault_mode;
+
 typedef struct cli_fault {
-    int kill_at;         /* index into fault_points, or -1 (count only) */
-    long long kill_hit;  /* the hit that kills */
+    cli_fault_mode mode;
+    int at;              /* index into fault_points (kill, fail) */
+    long long at_hit;    /* the hit that kills or fails */
+    int fail_errno;      /* fail: the errno the write "returned" */
+    const char *fail_errno_name;
     const char *count_file;
     long long hits[NFAULT_POINTS];
 } cli_fault;
@@ -48,15 +67,24 @@ static int cli_fault_hit(void *ctx, const char *point, i2i_error *err)
 {
     cli_fault *f = ctx;
     size_t i;
-    (void)err;
     for (i = 0; i < NFAULT_POINTS; i++) {
         if (strcmp(point, fault_points[i]) != 0) continue;
         f->hits[i]++;
-        if ((int)i == f->kill_at && f->hits[i] == f->kill_hit) {
+        if ((int)i != f->at || f->hits[i] != f->at_hit) return I2I_OK;
+        if (f->mode == FAULT_KILL) {
             fprintf(stderr, "influx2iceberg: I2I_FAULT: killed at %s hit %lld\n", point,
-                    f->kill_hit);
+                    f->at_hit);
             fflush(NULL);
             raise(SIGKILL);
+        }
+        if (f->mode == FAULT_FAIL) {
+            /* I/O, not a retryable status: a full disk does not empty itself between retries.
+             * The message reads as the real failure would (strerror), and says it was injected
+             * so nobody hunts for a disk that is not full. */
+            fprintf(stderr, "influx2iceberg: I2I_FAULT: failing %s hit %lld with %s\n", point,
+                    f->at_hit, f->fail_errno_name);
+            return i2i_error_set(err, I2I_ERR_IO, "%s (I2I_FAULT %s at %s hit %lld)",
+                                 strerror(f->fail_errno), f->fail_errno_name, point, f->at_hit);
         }
         return I2I_OK;
     }
@@ -65,44 +93,75 @@ static int cli_fault_hit(void *ctx, const char *point, i2i_error *err)
     return I2I_OK;
 }
 
+/* The index of the point named by p[0..n), or -1 (message printed, naming the known points). */
+static int cli_fault_point(const char *p, size_t n)
+{
+    size_t i;
+    for (i = 0; i < NFAULT_POINTS; i++)
+        if (strlen(fault_points[i]) == n && !strncmp(p, fault_points[i], n)) return (int)i;
+    fprintf(stderr, "influx2iceberg: I2I_FAULT: unknown point '%.*s'; points:", (int)n, p);
+    for (i = 0; i < NFAULT_POINTS; i++) fprintf(stderr, " %s", fault_points[i]);
+    fputc('\n', stderr);
+    return -1;
+}
+
 /* 1 when I2I_FAULT is set and valid (f filled), 0 when unset, -1 (message printed) when
  * malformed. */
 static int cli_fault_from_env(cli_fault *f)
 {
     const char *v = getenv("I2I_FAULT");
-    const char *usage = "I2I_FAULT must be kill:<point>:<n> (n >= 1) or count:<file>";
+    const char *usage = "I2I_FAULT must be kill:<point>:<n> (n >= 1), fail:<point>:<n>[:<errno>] "
+                        "or count:<file>";
+    const char *p, *colon, *num, *num_end, *ename = NULL;
+    char *end;
+    long long n;
+    size_t i;
     memset(f, 0, sizeof *f);
-    f->kill_at = -1;
+    f->mode = FAULT_COUNT;
+    f->at = -1;
     if (!v || !*v) return 0;
     if (!strncmp(v, "count:", 6) && v[6]) {
         f->count_file = v + 6;
         return 1;
     }
-    if (!strncmp(v, "kill:", 5)) {
-        const char *p = v + 5, *colon = strrchr(p, ':');
-        char *end;
-        size_t i;
-        long long n;
-        if (!colon || colon == p) goto bad;
-        errno = 0;
-        n = strtoll(colon + 1, &end, 10);
-        if (errno || end == colon + 1 || *end || n < 1 || !isdigit((unsigned char)colon[1]))
-            goto bad;
-        for (i = 0; i < NFAULT_POINTS; i++)
-            if (strlen(fault_points[i]) == (size_t)(colon - p) &&
-                !strncmp(p, fault_points[i], (size_t)(colon - p)))
-                break;
-        if (i == NFAULT_POINTS) {
-            fprintf(stderr, "influx2iceberg: I2I_FAULT: unknown point '%.*s'; points:",
-                    (int)(colon - p), p);
-            for (i = 0; i < NFAULT_POINTS; i++) fprintf(stderr, " %s", fault_points[i]);
-            fputc('\n', stderr);
-            return -1;
-        }
-        f->kill_at = (int)i;
-        f->kill_hit = n;
-        return 1;
+    if (!strncmp(v, "kill:", 5)) f->mode = FAULT_KILL;
+    else if (!strncmp(v, "fail:", 5)) f->mode = FAULT_FAIL;
+    else goto bad;
+    /* <point>:<n>, and for fail an optional :<errno>; points have no ':' */
+    p = v + 5;
+    colon = strchr(p, ':');
+    if (!colon || colon == p) goto bad;
+    num = colon + 1;
+    num_end = strchr(num, ':');
+    if (num_end) {
+        if (f->mode != FAULT_FAIL) goto bad;
+        ename = num_end + 1;
+    } else {
+        num_end = num + strlen(num);
     }
+    if (!isdigit((unsigned char)*num)) goto bad;
+    errno = 0;
+    n = strtoll(num, &end, 10);
+    if (errno || end != num_end || n < 1) goto bad;
+    if ((f->at = cli_fault_point(p, (size_t)(colon - p))) < 0) return -1;
+    f->at_hit = n;
+    if (f->mode == FAULT_FAIL) {
+        f->fail_errno = ENOSPC;
+        f->fail_errno_name = "ENOSPC";
+        if (ename) {
+            for (i = 0; i < NFAULT_ERRNOS; i++)
+                if (!strcmp(ename, fault_errnos[i].name)) break;
+            if (i == NFAULT_ERRNOS) {
+                fprintf(stderr, "influx2iceberg: I2I_FAULT: unknown errno '%s'; known:", ename);
+                for (i = 0; i < NFAULT_ERRNOS; i++) fprintf(stderr, " %s", fault_errnos[i].name);
+                fputc('\n', stderr);
+                return -1;
+            }
+            f->fail_errno = fault_errnos[i].value;
+            f->fail_errno_name = fault_errnos[i].name;
+        }
+    }
+    return 1;
 bad:
     fprintf(stderr, "influx2iceberg: %s (got '%s')\n", usage, v);
     return -1;
@@ -178,7 +237,7 @@ static int cmd_replicate(json_t *args)
     hooks.on_event = cli_progress_event;
     hooks.ctx = &prog;
     hooks.cancel = &stop_requested;
-    if (fault.count_file || fault.kill_at >= 0) hooks.fault = &fault_hook;
+    if (fault.count_file || fault.at >= 0) hooks.fault = &fault_hook;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 

@@ -128,9 +128,11 @@ static int commit_loop(iceberg_table *t, const iceberg_retry *retry_in, const co
             return i2i_error_wrap(err, "table %s.%s: commit still %s after %d attempts", t->ns, t->name,
                                   rc == I2I_ERR_CONFLICT ? "conflicting" : "failing", attempt + 1);
         }
-        I2I_INFO("table %s.%s: %s, retrying (attempt %d of %d)", t->ns, t->name,
+        /* the cause too: "not applied" after a lost connection is what tells an operator that
+         * the commit was checked, not blindly repeated */
+        I2I_INFO("table %s.%s: %s, retrying (attempt %d of %d): %s", t->ns, t->name,
                  rc == I2I_ERR_CONFLICT ? "concurrent commit" : "catalog temporarily unavailable",
-                 attempt + 2, retry.max_retries + 1);
+                 attempt + 2, retry.max_retries + 1, err ? err->msg : "");
         I2I_TRY(i2i_retry_wait(&retry, attempt, 0, err));
         I2I_TRY(iceberg_table_reload(t, err));
     }

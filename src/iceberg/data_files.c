@@ -95,7 +95,14 @@ int dw_file_close(iceberg_writer *w, dw_file *f, i2i_error *err)
     }
     rc = storage_writer_commit(w->st, f->sw, err);
     f->sw = NULL;
-    if (rc < 0) goto fail;
+    if (rc < 0) {
+        /* A commit can fail after the object became visible (S3's CompleteMultipartUpload reply
+         * lost, a failure reported after the rename): remove it now, as the file is in no
+         * descriptor the window's cleanup will see. The name is unique to this try. */
+        storage_remove(w->st, f->path, NULL);
+        i2i_error_wrap(err, "data file %s", f->path);
+        goto fail;
+    }
     if (dw_grow((void **)&w->done, &w->cap_done, w->ndone + 1, sizeof *w->done) < 0) {
         rc = i2i_error_nomem(err, "data files");
         storage_remove(w->st, f->path, NULL);

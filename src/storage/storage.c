@@ -103,23 +103,35 @@ void storage_set_fault(storage *s, const i2i_fault *fault)
     if (s) s->fault = fault;
 }
 
-/* The fault points around every write that makes an object visible, whatever the back-end. */
-static int after_put(storage *s, int rc, i2i_error *err)
+/* The fault points around every write that makes an object visible, whatever the back-end. An
+ * injected failure names the object as the back-end's own message would ("local storage: write
+ * '<path>': No space left on device"), so a test sees what a user would. */
+static int before_put(storage *s, const char *location, i2i_error *err)
 {
-    return rc < 0 ? rc : i2i_fault_at(s->fault, "storage.after-put", err);
+    int rc = i2i_fault_at(s->fault, "storage.before-put", err);
+    if (rc < 0) i2i_error_wrap(err, "%s storage: write '%s'", s->ops->name, location);
+    return rc;
+}
+
+static int after_put(storage *s, const char *location, int rc, i2i_error *err)
+{
+    if (rc < 0) return rc;
+    rc = i2i_fault_at(s->fault, "storage.after-put", err);
+    if (rc < 0) i2i_error_wrap(err, "%s storage: after writing '%s'", s->ops->name, location);
+    return rc;
 }
 
 int storage_put(storage *s, const char *location, const void *data, size_t len, i2i_error *err)
 {
-    I2I_TRY(i2i_fault_at(s->fault, "storage.before-put", err));
-    return after_put(s, s->ops->put(s->state, location, data, len, err), err);
+    I2I_TRY(before_put(s, location, err));
+    return after_put(s, location, s->ops->put(s->state, location, data, len, err), err);
 }
 
 int storage_put_if_absent(storage *s, const char *location, const void *data, size_t len,
                           i2i_error *err)
 {
-    I2I_TRY(i2i_fault_at(s->fault, "storage.before-put", err));
-    return after_put(s, s->ops->put_if_absent(s->state, location, data, len, err), err);
+    I2I_TRY(before_put(s, location, err));
+    return after_put(s, location, s->ops->put_if_absent(s->state, location, data, len, err), err);
 }
 
 int storage_get(storage *s, const char *location, i2i_buf *out, i2i_error *err)
@@ -155,12 +167,15 @@ int storage_writer_write(storage *s, storage_writer *w, const void *data, size_t
 
 int storage_writer_commit(storage *s, storage_writer *w, i2i_error *err)
 {
+    /* The facade does not know a writer's location: the caller (the data file writer) names
+     * the file when it wraps the failure. */
     int rc = i2i_fault_at(s->fault, "storage.before-put", err);
     if (rc < 0) {
         s->ops->writer_abort(w); /* commit frees w whatever happens; so does a failure here */
         return rc;
     }
-    return after_put(s, s->ops->writer_commit(w, err), err);
+    rc = s->ops->writer_commit(w, err);
+    return rc < 0 ? rc : i2i_fault_at(s->fault, "storage.after-put", err);
 }
 
 void storage_writer_abort(storage *s, storage_writer *w)

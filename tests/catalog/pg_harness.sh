@@ -3,8 +3,9 @@
 #
 # Runs COMMAND against a throwaway PostgreSQL 15 cluster: initdb in a fresh temp directory,
 # listen on 127.0.0.1 at a random free port (unix socket in the temp dir, password auth over TCP),
-# export I2I_TEST_PG_URI=postgresql://postgres:<random password>@127.0.0.1:<port>/postgres, run
-# COMMAND, and stop and delete the cluster on every exit path (normal exit, failure, signals).
+# export I2I_TEST_PG_URI=postgresql://postgres:<random password>@127.0.0.1:<port>/postgres (and
+# I2I_TEST_PG_DATA, I2I_TEST_PG_BIN, I2I_TEST_PG_OPTS for pg_ctl), run COMMAND, and stop and delete the cluster on
+# every exit path (normal exit, failure, signals).
 # As root the server runs as user `postgres` (initdb refuses root); otherwise as the caller.
 # Exits with COMMAND's status; fails (status 1) with a clear message when PostgreSQL is missing.
 set -u
@@ -68,9 +69,10 @@ fi
 port=
 for attempt in 1 2 3 4 5 6 7 8; do
     candidate=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
-    if as_pg "'$PGBIN/pg_ctl' -D '$tmp/data' -l '$tmp/server.log' -w -t 60 \
-            -o \"-c listen_addresses=127.0.0.1 -p $candidate -k '$tmp' -c fsync=off \
-                -c synchronous_commit=off -c full_page_writes=off\" start" >/dev/null 2>&1; then
+    opts="-c listen_addresses=127.0.0.1 -p $candidate -k '$tmp' -c fsync=off \
+          -c synchronous_commit=off -c full_page_writes=off"
+    if as_pg "'$PGBIN/pg_ctl' -D '$tmp/data' -l '$tmp/server.log' -w -t 60 -o \"$opts\" start" \
+            >/dev/null 2>&1; then
         port=$candidate
         started=1
         break
@@ -85,7 +87,12 @@ if [ -z "$port" ]; then
 fi
 
 I2I_TEST_PG_URI="postgresql://postgres:$password@127.0.0.1:$port/postgres"
-export I2I_TEST_PG_URI
+# The data directory and binaries too, for tests that restart or stop the server mid-run
+# (pg_ctl restart reuses the options above from postmaster.opts; start needs -o again).
+I2I_TEST_PG_DATA="$tmp/data"
+I2I_TEST_PG_BIN="$PGBIN"
+I2I_TEST_PG_OPTS=$opts  # pg_ctl start does not reuse them: pass -o "$I2I_TEST_PG_OPTS"
+export I2I_TEST_PG_URI I2I_TEST_PG_DATA I2I_TEST_PG_BIN I2I_TEST_PG_OPTS
 echo "pg_harness: PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($tmp)"
 
 # In the background so that a signal to this script interrupts `wait` at once (a foreground
