@@ -84,6 +84,9 @@ typedef struct replicate_result {
     int64_t timestamps_truncated; /* ns values that lost digits in a µs table */
     int64_t nonfinite;            /* NaN/±Inf values (arrive as JSON null) */
     int64_t commit_conflicts;
+    int64_t read_ahead_used;    /* window parts whose rows came from a request sent ahead */
+    int64_t read_ahead_dropped; /* requests sent ahead and thrown away (another part was next,
+                                   or they failed before a row was used and were redone) */
     int64_t elapsed_ns;
 } replicate_result;
 
