@@ -397,6 +397,8 @@ TEST(cancel_during_read_ahead_leaves_nothing)
 
     REQUIRE(ready());
     wh = rt_fmt("%s/wh-cancel", dir);
+    memset(&st, 0, sizeof st);
+    st.when = REPLICATE_EVENT_DONE; /* never */
     CHECK_OK(run(wh, "probe", &o, &res, &err), &err);
     skip = query_index(T0 + HOUR);
     REQUIRE(skip > 0);
