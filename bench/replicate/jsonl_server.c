@@ -15,7 +15,9 @@
  *         SELECT MIN("time") ..., MAX("time")   the data's bounds
  *         SELECT ... WHERE "time" >= 'A' AND "time" < 'B'   the day files covering [A, B); A and B
  *                                               must be day boundaries (the benchmark's 1d windows)
- *       Anything else gets 400. Keep-alive, one connection at a time. SIGTERM stops it.
+ *       Anything else gets 400. Keep-alive; each connection on its own thread, as a real server
+ *       serves several (the client's read-ahead queries the next window on a second connection
+ *       while the first one stays open). SIGTERM stops it.
  *
  * Bench tooling, not product code.
  */
@@ -25,6 +27,7 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -301,9 +304,11 @@ static int handle(server *s, int c, const char *body, size_t n)
     return rc;
 }
 
-static void connection(server *s, int c)
+#define CONN_BUF (1 << 16)
+
+static void connection(server *s, int c, char *buf)
 {
-    static char buf[1 << 16];
+    const size_t bufsz = CONN_BUF;
     size_t have = 0;
     for (;;) {
         char *end;
@@ -311,8 +316,8 @@ static void connection(server *s, int c)
         const char *cl;
         while (!(end = memmem(buf, have, "\r\n\r\n", 4))) {
             ssize_t r;
-            if (have == sizeof buf) return;
-            r = read(c, buf + have, sizeof buf - have);
+            if (have == bufsz) return;
+            r = read(c, buf + have, bufsz - have);
             if (r < 0 && errno == EINTR) continue;
             if (r <= 0) return;
             have += (size_t)r;
@@ -322,12 +327,12 @@ static void connection(server *s, int c)
         cl = strcasestr(buf, "\r\nContent-Length:");
         if (cl) clen = (size_t)strtoull(cl + 17, NULL, 10);
         if (strcasestr(buf, "\r\nExpect: 100-continue") && write_all(c, "HTTP/1.1 100 Continue\r\n\r\n", 25) < 0) return;
-        if (hlen + clen > sizeof buf) {
+        if (hlen + clen > bufsz) {
             respond(c, 400, "request too large");
             return;
         }
         while (have < hlen + clen) {
-            ssize_t r = read(c, buf + have, sizeof buf - have);
+            ssize_t r = read(c, buf + have, bufsz - have);
             if (r < 0 && errno == EINTR) continue;
             if (r <= 0) return;
             have += (size_t)r;
@@ -340,6 +345,22 @@ static void connection(server *s, int c)
         memmove(buf, buf + hlen + clen, have - hlen - clen);
         have -= hlen + clen;
     }
+}
+
+typedef struct conn {
+    server *s;
+    int fd;
+} conn;
+
+static void *connection_main(void *arg)
+{
+    conn *k = arg;
+    char *buf = malloc(CONN_BUF);
+    if (buf) connection(k->s, k->fd, buf);
+    free(buf);
+    close(k->fd);
+    free(k);
+    return NULL;
 }
 
 static int serve(const char *dir, const char *port_file)
@@ -402,8 +423,24 @@ static int serve(const char *dir, const char *port_file)
             return 1;
         }
         setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        connection(&s, c);
-        close(c);
+        {
+            /* The server state is read-only after start-up and sendfile is given its own
+             * offset, so connections share it without locks. */
+            conn *cn = malloc(sizeof *cn);
+            pthread_t t;
+            if (!cn) {
+                close(c);
+                continue;
+            }
+            cn->s = &s;
+            cn->fd = c;
+            if (pthread_create(&t, NULL, connection_main, cn) != 0) {
+                close(c);
+                free(cn);
+                continue;
+            }
+            pthread_detach(t);
+        }
     }
 }
 
