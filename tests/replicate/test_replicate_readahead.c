@@ -15,7 +15,9 @@
  *                      cut mid-stream before any row of it was handed out is thrown away and
  *                      queried again; each run commits every row once. A cut after rows of it were
  *                      handed out fails the run (TRANSIENT, nothing of that window committed,
- *                      the windows before kept) and a rerun completes the table once.
+ *                      the windows before kept) and a rerun completes the table once. A server
+ *                      that refuses every window for its file limit: each read-ahead is thrown
+ *                      away and the window is split by the run's own requests, every row once.
  *   cancel_during_read_ahead_leaves_nothing   a stop while the read-ahead's request is still
  *                      waiting for the server (delayed by the emulator), both between windows and
  *                      while the run waits for its bytes, returns CANCELLED with the fetch thread
@@ -351,6 +353,16 @@ TEST(read_ahead_failures_are_redone)
     CHECK_EQ_INT(res.windows_skipped, 2);
     CHECK_EQ_INT(res.windows_committed, WINDOWS - 2);
     check_table(wh, "cut_late", WINDOWS, "cut-late");
+
+    /* 6 emulated Parquet files per hour, a limit of 4: every 1h request is refused, halves pass. */
+    REQUIRE(emu_admin(&E, "POST", "/_emulator/config", "{\"file_limit\": 4}", NULL) == 200);
+    o.rows_per_batch = 0;
+    CHECK_OK(run(wh, "split", &o, &res, &err), &err);
+    emu_admin(&E, "POST", "/_emulator/config", "{\"file_limit\": 432}", NULL);
+    CHECK_EQ_INT(res.read_ahead_used, 0);
+    CHECK_EQ_INT(res.read_ahead_dropped, WINDOWS - 1);
+    CHECK_EQ_INT(queries_at(T0 + 2 * HOUR + HOUR / 2, 0), 1); /* the second half of window 2 */
+    check_table(wh, "split", WINDOWS, "split");
     free(wh);
 }
 
