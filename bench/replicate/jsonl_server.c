@@ -8,7 +8,7 @@
  *       zone-less time with 0/3/6/9 fraction digits, keys in SELECT order) and D/meta.json.
  *       Columns: time; tags host, region, dc; doubles usage_user, usage_system, usage_idle, temp,
  *       load; int64 procs; string state; boolean throttled.
- *   jsonl_server serve --dir D --port-file F
+ *   jsonl_server serve --dir D --port-file F [--plan-ms MS]
  *       listens on 127.0.0.1 (a free port, written to F once listening) and answers POSTed
  *       {"db","q","format":"jsonl"} queries:
  *         information_schema.columns            the schema above
@@ -17,7 +17,8 @@
  *                                               must be day boundaries (the benchmark's 1d windows)
  *       Anything else gets 400. Keep-alive; each connection on its own thread, as a real server
  *       serves several (the client's read-ahead queries the next window on a second connection
- *       while the first one stays open). SIGTERM stops it.
+ *       while the first one stays open). --plan-ms waits that long before answering a range
+ *       query, as a real server plans and sorts before its first byte. SIGTERM stops it.
  *
  * Bench tooling, not product code.
  */
@@ -209,6 +210,7 @@ typedef struct server {
     int64_t start_ns, min_ns, max_ns;
     int fds[4096];
     off_t sizes[4096];
+    long plan_ms; /* wait before answering a range query (a real server plans and sorts first) */
 } server;
 
 static int write_all(int fd, const char *p, size_t n)
@@ -259,6 +261,11 @@ static int serve_range(server *s, int c, const char *q)
     if ((start - s->start_ns) % DAY_NS != 0 || (end - s->start_ns) % DAY_NS != 0 || end <= start)
         return respond(c, 400, "bench server: only whole-day windows are served (use --batch-size 1d "
                                "and day-aligned --backfill-start/--backfill-end)");
+    if (s->plan_ms > 0) {
+        struct timespec ts = {s->plan_ms / 1000, (s->plan_ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+    }
     k0 = (start - s->start_ns) / DAY_NS;
     k1 = (end - s->start_ns) / DAY_NS;
     for (k = k0; k < k1; k++)
@@ -363,9 +370,9 @@ static void *connection_main(void *arg)
     return NULL;
 }
 
-static int serve(const char *dir, const char *port_file)
+static int serve(const char *dir, const char *port_file, long plan_ms)
 {
-    server s;
+    static server s; /* large (fd and size tables), shared by the connection threads */
     char path[1024];
     json_t *meta;
     int l, one = 1, k;
@@ -375,6 +382,7 @@ static int serve(const char *dir, const char *port_file)
 
     memset(&s, 0, sizeof s);
     s.dir = dir;
+    s.plan_ms = plan_ms;
     snprintf(path, sizeof path, "%s/meta.json", dir);
     meta = json_load_file(path, 0, NULL);
     if (!meta) {
@@ -448,6 +456,7 @@ int main(int argc, char **argv)
 {
     const char *dir = NULL, *port_file = NULL, *start = "2026-01-01";
     long long rows = 0;
+    long plan_ms = 0;
     int days = 0, i;
     if (argc < 2) goto usage;
     for (i = 2; i + 1 < argc; i += 2) {
@@ -456,6 +465,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--days")) days = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--start")) start = argv[i + 1];
         else if (!strcmp(argv[i], "--port-file")) port_file = argv[i + 1];
+        else if (!strcmp(argv[i], "--plan-ms")) plan_ms = atol(argv[i + 1]);
         else goto usage;
     }
     if (!strcmp(argv[1], "gen") && dir && rows > 0 && days > 0) {
@@ -463,9 +473,9 @@ int main(int argc, char **argv)
         if (sscanf(start, "%d-%d-%d", &y, &m, &d) != 3) goto usage;
         return generate(dir, rows, days, days_from_civil(y, (unsigned)m, (unsigned)d) * DAY_NS);
     }
-    if (!strcmp(argv[1], "serve") && dir && port_file) return serve(dir, port_file);
+    if (!strcmp(argv[1], "serve") && dir && port_file) return serve(dir, port_file, plan_ms);
 usage:
     fprintf(stderr, "usage: jsonl_server gen --dir D --rows N --days K [--start YYYY-MM-DD]\n"
-                    "       jsonl_server serve --dir D --port-file F\n");
+                    "       jsonl_server serve --dir D --port-file F [--plan-ms MS]\n");
     return 2;
 }
