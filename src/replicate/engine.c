@@ -13,12 +13,6 @@
 #define DEFAULT_ROWS_PER_BATCH 65536
 #define MAX_BATCH_BYTES (32u << 20)
 
-/* The write pipeline (job threads >= 2): the calling thread fetches and parses into one batch
- * while a writer thread encodes, compresses and stores the previous one. Two batches in all
- * (double buffering): a full batch's rows are swapped into the writer's emptied one
- * (columnar_batch_swap, no copy), so memory stays at two batches whatever the window. The writer
- * gets exactly the batches, in exactly the order, that the one-thread path would write, so the
- * files are the same bytes whatever the thread count. */
 /* The caller's per-thread log sink (a Processing Engine callback need not be thread safe) shared
  * by every thread of a run behind one mutex: while the run has other threads (the writer, the
  * read-ahead's fetch thread), the caller's own lines go through it too. */
@@ -37,6 +31,12 @@ static void shared_log_line(void *ctx, i2i_log_level level, const char *line)
     pthread_mutex_unlock(&l->mu);
 }
 
+/* The write pipeline (job threads >= 2): the calling thread fetches and parses into one batch
+ * while a writer thread encodes, compresses and stores the previous one. Two batches in all
+ * (double buffering): a full batch's rows are swapped into the writer's emptied one
+ * (columnar_batch_swap, no copy), so memory stays at two batches whatever the window. The writer
+ * gets exactly the batches, in exactly the order, that the one-thread path would write, so the
+ * files are the same bytes whatever the thread count. */
 typedef struct pipeline {
     pthread_t thread;
     pthread_mutex_t mu;
