@@ -272,6 +272,9 @@ static int ring_get(source_prefetch *pf, const char **data, size_t *n, i2i_error
     }
     *data = pf->ring + pf->head;
     *n = pf->cap - pf->head < pf->count ? pf->cap - pf->head : pf->count;
+    /* Pieces of half the live lead: the fetch thread refills behind the parser meanwhile, also
+     * while the bytes buffered before the caller came (up to the whole ring) are parsed. */
+    if (*n > LIVE_AHEAD / 2) *n = LIVE_AHEAD / 2;
     pthread_mutex_unlock(&pf->mu);
     return 1;
 }
