@@ -44,7 +44,7 @@ TSAN_DIR ?= build-tsan
 tsan: deps
 	cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DI2I_TSAN=ON
 	cmake --build $(TSAN_DIR) -j$(JOBS) --target influx2iceberg test_job test_replicate_threads \
-	  test_replicate_e2e test_replicate_crash test_replicate_failures
+	  test_replicate_e2e test_replicate_crash test_replicate_failures test_replicate_readahead
 	cd $(TSAN_DIR) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j$(JOBS) -R '^test_(job|replicate_)'
 
 # Spark SQL (pyspark 4.1 + Iceberg 1.12's runtime, over the same SQLite catalog) judges every kind

@@ -62,6 +62,7 @@ _TRIGGER_KEYS = ("host", "token", "database", "tls_insecure", "library_path", "c
 _JOB_KEYS = (
     "measurement", "catalog_configs", "included_fields", "excluded_fields", "namespace",
     "table_name", "auto_update_schema", "batch_size", "lag", "format_version", "partition_by", "threads",
+    "read_ahead_bytes",
 )
 _SCHEDULED_KEYS = _JOB_KEYS + ("window", "backfill_start", "backfill_end")  # the library refuses backfill_*
 _BODY_KEYS = _JOB_KEYS + ("backfill_start", "backfill_end", "window")  # ... and window here

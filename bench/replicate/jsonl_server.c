@@ -8,14 +8,17 @@
  *       zone-less time with 0/3/6/9 fraction digits, keys in SELECT order) and D/meta.json.
  *       Columns: time; tags host, region, dc; doubles usage_user, usage_system, usage_idle, temp,
  *       load; int64 procs; string state; boolean throttled.
- *   jsonl_server serve --dir D --port-file F
+ *   jsonl_server serve --dir D --port-file F [--plan-ms MS]
  *       listens on 127.0.0.1 (a free port, written to F once listening) and answers POSTed
  *       {"db","q","format":"jsonl"} queries:
  *         information_schema.columns            the schema above
  *         SELECT MIN("time") ..., MAX("time")   the data's bounds
  *         SELECT ... WHERE "time" >= 'A' AND "time" < 'B'   the day files covering [A, B); A and B
  *                                               must be day boundaries (the benchmark's 1d windows)
- *       Anything else gets 400. Keep-alive, one connection at a time. SIGTERM stops it.
+ *       Anything else gets 400. Keep-alive; each connection on its own thread, as a real server
+ *       serves several (the client's read-ahead queries the next window on a second connection
+ *       while the first one stays open). --plan-ms waits that long before answering a range
+ *       query, as a real server plans and sorts before its first byte. SIGTERM stops it.
  *
  * Bench tooling, not product code.
  */
@@ -25,6 +28,7 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -206,6 +210,7 @@ typedef struct server {
     int64_t start_ns, min_ns, max_ns;
     int fds[4096];
     off_t sizes[4096];
+    long plan_ms; /* wait before answering a range query (a real server plans and sorts first) */
 } server;
 
 static int write_all(int fd, const char *p, size_t n)
@@ -256,6 +261,11 @@ static int serve_range(server *s, int c, const char *q)
     if ((start - s->start_ns) % DAY_NS != 0 || (end - s->start_ns) % DAY_NS != 0 || end <= start)
         return respond(c, 400, "bench server: only whole-day windows are served (use --batch-size 1d "
                                "and day-aligned --backfill-start/--backfill-end)");
+    if (s->plan_ms > 0) {
+        struct timespec ts = {s->plan_ms / 1000, (s->plan_ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+    }
     k0 = (start - s->start_ns) / DAY_NS;
     k1 = (end - s->start_ns) / DAY_NS;
     for (k = k0; k < k1; k++)
@@ -301,9 +311,11 @@ static int handle(server *s, int c, const char *body, size_t n)
     return rc;
 }
 
-static void connection(server *s, int c)
+#define CONN_BUF (1 << 16)
+
+static void connection(server *s, int c, char *buf)
 {
-    static char buf[1 << 16];
+    const size_t bufsz = CONN_BUF;
     size_t have = 0;
     for (;;) {
         char *end;
@@ -311,8 +323,8 @@ static void connection(server *s, int c)
         const char *cl;
         while (!(end = memmem(buf, have, "\r\n\r\n", 4))) {
             ssize_t r;
-            if (have == sizeof buf) return;
-            r = read(c, buf + have, sizeof buf - have);
+            if (have == bufsz) return;
+            r = read(c, buf + have, bufsz - have);
             if (r < 0 && errno == EINTR) continue;
             if (r <= 0) return;
             have += (size_t)r;
@@ -322,12 +334,12 @@ static void connection(server *s, int c)
         cl = strcasestr(buf, "\r\nContent-Length:");
         if (cl) clen = (size_t)strtoull(cl + 17, NULL, 10);
         if (strcasestr(buf, "\r\nExpect: 100-continue") && write_all(c, "HTTP/1.1 100 Continue\r\n\r\n", 25) < 0) return;
-        if (hlen + clen > sizeof buf) {
+        if (hlen + clen > bufsz) {
             respond(c, 400, "request too large");
             return;
         }
         while (have < hlen + clen) {
-            ssize_t r = read(c, buf + have, sizeof buf - have);
+            ssize_t r = read(c, buf + have, bufsz - have);
             if (r < 0 && errno == EINTR) continue;
             if (r <= 0) return;
             have += (size_t)r;
@@ -342,9 +354,25 @@ static void connection(server *s, int c)
     }
 }
 
-static int serve(const char *dir, const char *port_file)
+typedef struct conn {
+    server *s;
+    int fd;
+} conn;
+
+static void *connection_main(void *arg)
 {
-    server s;
+    conn *k = arg;
+    char *buf = malloc(CONN_BUF);
+    if (buf) connection(k->s, k->fd, buf);
+    free(buf);
+    close(k->fd);
+    free(k);
+    return NULL;
+}
+
+static int serve(const char *dir, const char *port_file, long plan_ms)
+{
+    static server s; /* large (fd and size tables), shared by the connection threads */
     char path[1024];
     json_t *meta;
     int l, one = 1, k;
@@ -354,6 +382,7 @@ static int serve(const char *dir, const char *port_file)
 
     memset(&s, 0, sizeof s);
     s.dir = dir;
+    s.plan_ms = plan_ms;
     snprintf(path, sizeof path, "%s/meta.json", dir);
     meta = json_load_file(path, 0, NULL);
     if (!meta) {
@@ -402,8 +431,24 @@ static int serve(const char *dir, const char *port_file)
             return 1;
         }
         setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        connection(&s, c);
-        close(c);
+        {
+            /* The server state is read-only after start-up and sendfile is given its own
+             * offset, so connections share it without locks. */
+            conn *cn = malloc(sizeof *cn);
+            pthread_t t;
+            if (!cn) {
+                close(c);
+                continue;
+            }
+            cn->s = &s;
+            cn->fd = c;
+            if (pthread_create(&t, NULL, connection_main, cn) != 0) {
+                close(c);
+                free(cn);
+                continue;
+            }
+            pthread_detach(t);
+        }
     }
 }
 
@@ -411,6 +456,7 @@ int main(int argc, char **argv)
 {
     const char *dir = NULL, *port_file = NULL, *start = "2026-01-01";
     long long rows = 0;
+    long plan_ms = 0;
     int days = 0, i;
     if (argc < 2) goto usage;
     for (i = 2; i + 1 < argc; i += 2) {
@@ -419,6 +465,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--days")) days = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--start")) start = argv[i + 1];
         else if (!strcmp(argv[i], "--port-file")) port_file = argv[i + 1];
+        else if (!strcmp(argv[i], "--plan-ms")) plan_ms = atol(argv[i + 1]);
         else goto usage;
     }
     if (!strcmp(argv[1], "gen") && dir && rows > 0 && days > 0) {
@@ -426,9 +473,9 @@ int main(int argc, char **argv)
         if (sscanf(start, "%d-%d-%d", &y, &m, &d) != 3) goto usage;
         return generate(dir, rows, days, days_from_civil(y, (unsigned)m, (unsigned)d) * DAY_NS);
     }
-    if (!strcmp(argv[1], "serve") && dir && port_file) return serve(dir, port_file);
+    if (!strcmp(argv[1], "serve") && dir && port_file) return serve(dir, port_file, plan_ms);
 usage:
     fprintf(stderr, "usage: jsonl_server gen --dir D --rows N --days K [--start YYYY-MM-DD]\n"
-                    "       jsonl_server serve --dir D --port-file F\n");
+                    "       jsonl_server serve --dir D --port-file F [--plan-ms MS]\n");
     return 2;
 }

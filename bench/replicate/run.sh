@@ -7,6 +7,11 @@
 #   replicate 5M threads=2: ours 2.10M rows/s, duckdb 0.80M rows/s, speed ratio 2.62, peak RSS 45 MB (server 9.8M rows/s)
 #
 #   bench/replicate/run.sh BUILD_DIR [--sizes 1M,5M,10M] [--threads 1,2] [--runs R] [--keep DIR] [--verbose]
+#                          [--ours-args "ARGS"] [--plan-ms MS]
+#
+# --ours-args adds options to every run of ours (e.g. "--read-ahead-bytes 0" to compare with the
+# read-ahead of the next window off); --plan-ms makes the server wait that long before each
+# window's first byte (a real InfluxDB 3 plans and sorts first). The printed lines say which.
 #
 # The InfluxDB side is bench/replicate/jsonl_server: pre-rendered per-day JSONL files sent with
 # sendfile; its rate (a plain HTTP client reading every row and discarding it) is printed so it is
@@ -16,10 +21,10 @@
 # the largest of our runs' maximum resident sets (GNU time -v). --keep DIR keeps data, tables and logs.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-usage="usage: bench/replicate/run.sh BUILD_DIR [--sizes 1M,5M,10M] [--threads 1,2] [--runs R] [--keep DIR] [--verbose]"
+usage="usage: bench/replicate/run.sh BUILD_DIR [--sizes 1M,5M,10M] [--threads 1,2] [--runs R] [--keep DIR] [--verbose] [--ours-args ARGS] [--plan-ms MS]"
 build="${1:?$usage}"
 shift
-sizes="1M,5M,10M" thread_counts="1,2" runs=3 keep="" verbose=0
+sizes="1M,5M,10M" thread_counts="1,2" runs=3 keep="" verbose=0 ours_args="" plan_ms=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes="${2:?$usage}"; shift 2 ;;
@@ -27,6 +32,8 @@ while [ $# -gt 0 ]; do
     --runs) runs="${2:?$usage}"; shift 2 ;;
     --keep) keep="${2:?$usage}"; shift 2 ;;
     --verbose) verbose=1; shift ;;
+    --ours-args) ours_args="${2?$usage}"; shift 2 ;;
+    --plan-ms) plan_ms="${2:?$usage}"; shift 2 ;;
     *) echo "$usage" >&2; exit 2 ;;
   esac
 done
@@ -74,7 +81,7 @@ for size in "${size_list[@]}"; do
   end=$(date -u -d "2026-01-01 + $days days" +%Y-%m-%dT%H:%M:%SZ)
 
   rm -f "$data/port"
-  "$server" serve --dir "$data" --port-file "$data/port" >> "$log" 2>&1 &
+  "$server" serve --dir "$data" --port-file "$data/port" --plan-ms "$plan_ms" >> "$log" 2>&1 &
   srv_pid=$!
   for _ in $(seq 1 100); do [ -s "$data/port" ] && break; sleep 0.05; done
   [ -s "$data/port" ] || { cat "$log" >&2; echo "replicate: the bench server did not start" >&2; exit 1; }
@@ -100,7 +107,7 @@ for size in "${size_list[@]}"; do
       rm -rf "$wh"
       /usr/bin/time -v -o "$out/time-$tag.txt" "$cli" replicate --host "$url" --database bench \
         --measurement m --warehouse "$wh" --backfill-start 2026-01-01T00:00:00Z --backfill-end "$end" \
-        --batch-size 1d --threads "$T" --no-progress --log-level warn --json > "$out/ours-$tag.json" 2>> "$log" ||
+        --batch-size 1d --threads "$T" $ours_args --no-progress --log-level warn --json > "$out/ours-$tag.json" 2>> "$log" ||
         { cat "$log" >&2; echo "replicate: our run failed" >&2; exit 1; }
       n=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['total_written_records'])" "$out/ours-$tag.json")
       [ "$n" = "$rows" ] || { echo "replicate: we wrote $n rows, expected $rows" >&2; exit 1; }
@@ -124,11 +131,12 @@ EOF2
       t=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['seconds'])" "$duck")
       best_duck=$(python3 -c "import sys; a=sys.argv[1]; b=float(sys.argv[2]); print(b if a=='' else min(float(a), b))" "$best_duck" "$t")
     done
-    python3 - "$size" "$T" "$rows" "$best_ours" "$best_duck" "$rss_max" "$best_srv" <<'EOF'
+    python3 - "$size" "$T" "$rows" "$best_ours" "$best_duck" "$rss_max" "$best_srv" "$ours_args" "$plan_ms" <<'EOF'
 import sys
 size, T, rows, ours, duck, rss, srv = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7])
+extra = "".join(f" ({x})" for x in (sys.argv[8], f"server plans {sys.argv[9]} ms" if sys.argv[9] != "0" else "") if x)
 o, d, s = rows / ours, rows / duck, rows / srv
-print(f"replicate {size} threads={T}: ours {o/1e6:.2f}M rows/s, duckdb {d/1e6:.2f}M rows/s, speed ratio {o/d:.2f}, "
+print(f"replicate {size} threads={T}{extra}: ours {o/1e6:.2f}M rows/s, duckdb {d/1e6:.2f}M rows/s, speed ratio {o/d:.2f}, "
       f"peak RSS {rss/1024:.0f} MB (server {s/1e6:.1f}M rows/s)")
 EOF
   done

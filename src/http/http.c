@@ -172,7 +172,7 @@ static int progress_cb(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_o
     (void)dlnow;
     (void)ultotal;
     (void)ulnow;
-    return c->cancel && *c->cancel ? 1 : 0; /* non-zero aborts: CURLE_ABORTED_BY_CALLBACK */
+    return i2i_cancel_raised(c->cancel) ? 1 : 0; /* non-zero aborts: CURLE_ABORTED_BY_CALLBACK */
 }
 
 static void set_options(http_client *cl, call *c)
@@ -312,7 +312,7 @@ static attempt attempt_once(http_client *cl, const http_request *r, long *status
         i2i_error_wrap(err, "%s", r->what);
         a.rc = c.sink_rc;
         a.final = 1;
-    } else if (cc == CURLE_ABORTED_BY_CALLBACK && c.cancel && *c.cancel) {
+    } else if (cc == CURLE_ABORTED_BY_CALLBACK && i2i_cancel_raised(c.cancel)) {
         a.rc = i2i_error_set(err, I2I_ERR_CANCELLED, "%s: stopped on request", r->what);
         a.final = 1;
     } else if (cc != CURLE_OK && c.status < 300) {

@@ -13,6 +13,24 @@
 #define DEFAULT_ROWS_PER_BATCH 65536
 #define MAX_BATCH_BYTES (32u << 20)
 
+/* The caller's per-thread log sink (a Processing Engine callback need not be thread safe) shared
+ * by every thread of a run behind one mutex: while the run has other threads (the writer, the
+ * read-ahead's fetch thread), the caller's own lines go through it too. */
+typedef struct shared_log {
+    pthread_mutex_t mu;
+    i2i_log_sink sink;
+    void *ctx;
+    int on; /* installed on the caller's thread */
+} shared_log;
+
+static void shared_log_line(void *ctx, i2i_log_level level, const char *line)
+{
+    shared_log *l = ctx;
+    pthread_mutex_lock(&l->mu);
+    l->sink(l->ctx, level, line);
+    pthread_mutex_unlock(&l->mu);
+}
+
 /* The write pipeline (job threads >= 2): the calling thread fetches and parses into one batch
  * while a writer thread encodes, compresses and stores the previous one. Two batches in all
  * (double buffering): a full batch's rows are swapped into the writer's emptied one
@@ -29,11 +47,7 @@ typedef struct pipeline {
     int stop;               /* no more batches for this window part */
     int rc;                 /* first failure of the writer thread (then batches are dropped) */
     i2i_error err;
-    /* The caller's per-thread log sink, shared by both threads behind log_mu (a Processing
-     * Engine callback need not be thread safe). */
-    i2i_log_sink sink;
-    void *sink_ctx;
-    pthread_mutex_t log_mu;
+    shared_log *log; /* the caller's sink for the writer thread, or NULL */
 } pipeline;
 
 typedef struct engine {
@@ -56,6 +70,9 @@ typedef struct engine {
     int64_t t0;
     int64_t part_rows;
     pipeline *pipe; /* NULL = one thread */
+    source_prefetch *ahead; /* NULL = no read-ahead */
+    replicate_ranges next;  /* scratch: the uncovered parts of the next window */
+    shared_log log;
 } engine;
 
 static int emit(engine *e, replicate_event ev, i2i_error *err)
@@ -325,18 +342,10 @@ static int merge_range_property(void *ctx, const json_t *head_props, json_t *upd
 
 /* ------------------------------------------------------------------ the write pipeline */
 
-static void pipe_log(void *ctx, i2i_log_level level, const char *line)
-{
-    pipeline *p = ctx;
-    pthread_mutex_lock(&p->log_mu);
-    p->sink(p->sink_ctx, level, line);
-    pthread_mutex_unlock(&p->log_mu);
-}
-
 static void *pipe_main(void *arg)
 {
     pipeline *p = arg;
-    if (p->sink) i2i_log_set_thread_sink(pipe_log, p);
+    if (p->log) i2i_log_set_thread_sink(shared_log_line, p->log);
     pthread_mutex_lock(&p->mu);
     for (;;) {
         if (p->busy) {
@@ -361,7 +370,7 @@ static void *pipe_main(void *arg)
         }
     }
     pthread_mutex_unlock(&p->mu);
-    if (p->sink) i2i_log_set_thread_sink(NULL, NULL);
+    if (p->log) i2i_log_set_thread_sink(NULL, NULL);
     return NULL;
 }
 
@@ -374,11 +383,8 @@ static int pipe_start(pipeline *p, iceberg_writer *w, i2i_error *err)
     p->stop = 0;
     p->rc = I2I_OK;
     i2i_error_clear(&p->err);
-    i2i_log_get_thread_sink(&p->sink, &p->sink_ctx);
-    if (p->sink) i2i_log_set_thread_sink(pipe_log, p);
     rc = pthread_create(&p->thread, NULL, pipe_main, p);
     if (rc != 0) {
-        if (p->sink) i2i_log_set_thread_sink(p->sink, p->sink_ctx);
         p->writer = NULL;
         return i2i_error_set(err, I2I_ERR_IO, "starting the writer thread: %s", strerror(rc));
     }
@@ -394,7 +400,6 @@ static int pipe_stop(pipeline *p, i2i_error *err)
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     pthread_join(p->thread, NULL);
-    if (p->sink) i2i_log_set_thread_sink(p->sink, p->sink_ctx);
     p->writer = NULL;
     rc = p->rc;
     if (rc < 0 && err) *err = p->err;
@@ -437,13 +442,8 @@ static int pipe_new(const columnar_batch *like, const source_schema *schema, con
         return rc;
     }
     if (pthread_mutex_init(&p->mu, NULL) != 0) goto fail;
-    if (pthread_mutex_init(&p->log_mu, NULL) != 0) {
-        pthread_mutex_destroy(&p->mu);
-        goto fail;
-    }
     if (pthread_cond_init(&p->cv, NULL) != 0) {
         pthread_mutex_destroy(&p->mu);
-        pthread_mutex_destroy(&p->log_mu);
         goto fail;
     }
     *out = p;
@@ -458,7 +458,6 @@ static void pipe_free(pipeline *p)
 {
     if (!p) return;
     pthread_mutex_destroy(&p->mu);
-    pthread_mutex_destroy(&p->log_mu);
     pthread_cond_destroy(&p->cv);
     columnar_batch_free(p->batch);
     free(p);
@@ -503,8 +502,13 @@ static json_t *summary_for(engine *e, int64_t start, int64_t end)
  *
  * Every failure goes through one exit: the writer is aborted or its result freed, files that no
  * commit references are removed (all but after an unknown commit outcome, when a commit may
- * reference them), the rows are taken back out of the totals, and the error names the window. */
-static int replicate_part(engine *e, int64_t start, int64_t end, int *redo, i2i_error *err)
+ * reference them), the rows are taken back out of the totals, and the error names the window.
+ *
+ * [next_start, next_end) (empty = none) is the part expected after this one: with a read-ahead
+ * its request goes out as soon as this part's body is in, so the server plans it and its first
+ * bytes are buffered while this part's last batch is written and its commit is made. */
+static int replicate_part(engine *e, int64_t start, int64_t end, int64_t next_start, int64_t next_end,
+                          int *redo, i2i_error *err)
 {
     iceberg_writer_options wo;
     iceberg_write_result wr;
@@ -539,8 +543,19 @@ static int replicate_part(engine *e, int64_t start, int64_t end, int *redo, i2i_
     q.on_batch = on_batch;
     q.ctx = e;
     if (e->pipe) I2I_TRY_GOTO(pipe_start(e->pipe, e->writer, err), rc, remove_files);
-    rc = source_query_range(e->src, &q, &qs, err);
+    rc = source_query_range_ahead(e->src, e->ahead, &q, &qs, err);
     e->res->nonfinite += (int64_t)qs.nonfinite;
+    e->res->read_ahead_used += (int64_t)qs.read_ahead;
+    e->res->read_ahead_dropped += (int64_t)qs.read_ahead_dropped;
+    if (rc == I2I_OK && e->ahead && next_start < next_end) {
+        /* Only once this body is complete: one request in flight per connection, and a failed
+         * query never leaves a read-ahead behind. A read-ahead that cannot start costs only the
+         * overlap; the next part is then fetched as usual. */
+        i2i_error aerr;
+        q.start_ns = next_start;
+        q.end_ns = next_end;
+        if (source_prefetch_start(e->ahead, &q, &aerr) < 0) I2I_WARN("no read-ahead: %s", aerr.msg);
+    }
     if (e->pipe) {
         /* Always joined before the writer is touched again here. A query failure is the one
          * reported (the writer's own failure, if any, stopped the query and is that failure). */
@@ -708,8 +723,34 @@ static void make_run_id(char *out, size_t outsz)
     snprintf(out, outsz, "%.4s%.2s%.2sT%.2s%.2s%.2s-%s", ts, ts + 5, ts + 8, ts + 11, ts + 14, ts + 17, hex);
 }
 
+/* The part expected after part i of todo (the uncovered parts of the window [.., wend)): the
+ * window's next part, else the first uncovered part of the next window as the ranges read before
+ * this window say. Our own commit of this window does not change that; another run's commit can,
+ * and then the read-ahead does not match and is discarded. Nothing past `end`. */
+static int next_part(engine *e, const replicate_ranges *done, const replicate_ranges *todo, size_t i,
+                     int64_t wend, int64_t end, int64_t *ns, int64_t *ne)
+{
+    *ns = *ne = 0;
+    if (i + 1 < todo->n) {
+        *ns = todo->items[i + 1].start;
+        *ne = todo->items[i + 1].end;
+        return I2I_OK;
+    }
+    if (wend >= end) return I2I_OK;
+    I2I_TRY(replicate_ranges_uncovered(done, wend, window_end(wend, end, e->job->batch_ns), &e->next));
+    if (e->next.n > 0) {
+        *ns = e->next.items[0].start;
+        *ne = e->next.items[0].end;
+    }
+    return I2I_OK;
+}
+
 static void engine_free(engine *e)
 {
+    /* First: the fetch thread may still be reading a window we will not do. */
+    source_prefetch_close(e->ahead);
+    e->ahead = NULL;
+    replicate_ranges_free(&e->next);
     replicate_ranges_free(&e->empty);
     iceberg_writer_abort(e->writer);
     columnar_batch_free(e->batch);
@@ -739,6 +780,14 @@ int replicate_run(const replicate_job *job, const replicate_hooks *hooks, replic
     replicate_source_id(job, res->source_id);
     replicate_ranges_property(res->source_id, e.prop_key, sizeof e.prop_key);
     make_run_id(res->run_id, sizeof res->run_id);
+    /* A caller's own log sink is shared by the run's threads behind a lock (see shared_log). */
+    i2i_log_get_thread_sink(&e.log.sink, &e.log.ctx);
+    if (e.log.sink && (job->threads >= 2 || job->read_ahead_bytes > 0)) {
+        if (pthread_mutex_init(&e.log.mu, NULL) != 0)
+            return i2i_error_set(err, I2I_ERR_NOMEM, "creating the log lock of the run's threads");
+        e.log.on = 1;
+        i2i_log_set_thread_sink(shared_log_line, &e.log);
+    }
 
     source_config_defaults(&cfg);
     cfg.url = job->host;
@@ -747,6 +796,10 @@ int replicate_run(const replicate_job *job, const replicate_hooks *hooks, replic
     cfg.insecure = job->tls_insecure;
     cfg.cancel = hooks ? hooks->cancel : NULL;
     I2I_TRY_GOTO(source_open(&cfg, &e.src, err), rc, out);
+    if (job->read_ahead_bytes > 0)
+        I2I_TRY_GOTO(source_prefetch_open(&cfg, job->read_ahead_bytes, e.log.on ? shared_log_line : NULL,
+                                          &e.log, &e.ahead, err),
+                     rc, out);
     rc = source_discover_schema(e.src, job->measurement, &e.schema, err);
     if (rc < 0) {
         i2i_error_wrap(err, "InfluxDB %s, database '%s'", source_url(e.src), job->database);
@@ -762,6 +815,7 @@ int replicate_run(const replicate_job *job, const replicate_hooks *hooks, replic
                  rc, out);
     if (job->threads >= 2)
         I2I_TRY_GOTO(pipe_new(e.batch, e.schema, e.cols, e.ncols, &e.pipe, err), rc, out);
+    if (e.pipe && e.log.on) e.pipe->log = &e.log;
     I2I_TRY_GOTO(decide_range(&e, &start, &end, err), rc, out);
     res->range_start = start;
     res->range_end = end;
@@ -793,15 +847,26 @@ int replicate_run(const replicate_job *job, const replicate_hooks *hooks, replic
             e.prog.window_end = wend;
             I2I_TRY_GOTO(emit(&e, REPLICATE_EVENT_SKIPPED, err), rc, out);
         }
-        for (i = 0, redo = 0; i < todo.n && !redo; i++)
-            I2I_TRY_GOTO(replicate_part(&e, todo.items[i].start, todo.items[i].end, &redo, err), rc, out);
-        if (redo) continue; /* another run committed part of this window: see what is left */
+        for (i = 0, redo = 0; i < todo.n && !redo; i++) {
+            int64_t ns = 0, ne = 0;
+            if (e.ahead) I2I_TRY_GOTO(next_part(&e, &done, &todo, i, wend, end, &ns, &ne), rc, nomem);
+            I2I_TRY_GOTO(replicate_part(&e, todo.items[i].start, todo.items[i].end, ns, ne, &redo, err), rc, out);
+        }
+        if (redo) {
+            /* Another run committed part of this window: see what is left. What was read ahead
+             * was chosen before that commit was known. */
+            source_prefetch_discard(e.ahead);
+            continue;
+        }
         e.prog.windows_done++;
         cursor = wend;
     }
     I2I_TRY_GOTO(flush_empty(&e, err), rc, out);
     if (res->windows_committed == 0 && res->windows_skipped == res->windows_total) res->nothing_to_do = 1;
     rc = emit(&e, REPLICATE_EVENT_DONE, err);
+    goto out;
+nomem:
+    i2i_error_nomem(err, "computing the next window");
 out:
     if (rc < 0 && e.empty.n > 0) {
         /* The empty windows before the failure were genuinely empty: keep that knowledge. */
@@ -811,7 +876,11 @@ out:
     res->elapsed_ns = i2i_monotonic_ns() - e.t0;
     replicate_ranges_free(&done);
     replicate_ranges_free(&todo);
-    engine_free(&e);
+    engine_free(&e); /* joins every thread of the run */
+    if (e.log.on) {
+        i2i_log_set_thread_sink(e.log.sink, e.log.ctx);
+        pthread_mutex_destroy(&e.log.mu);
+    }
     return rc;
 }
 

@@ -287,6 +287,21 @@ int replicate_job_from_json(const json_t *args, replicate_env_lookup env, replic
     } else {
         job->threads = replicate_default_threads();
     }
+    v = json_object_get(args, "read_ahead_bytes");
+    if (v && !json_is_null(v)) {
+        char *end = NULL;
+        long long n = json_is_integer(v) ? json_integer_value(v)
+                      : json_is_string(v) ? strtoll(json_string_value(v), &end, 10) : -1;
+        if ((end && (*end || end == json_string_value(v))) || n < 0 || n > REPLICATE_READ_AHEAD_MAX) {
+            rc = i2i_error_set(err, I2I_ERR_INVALID,
+                               "read_ahead_bytes must be a whole number of bytes from 0 (off) to %lld",
+                               (long long)REPLICATE_READ_AHEAD_MAX);
+            goto fail;
+        }
+        job->read_ahead_bytes = (size_t)n;
+    } else {
+        job->read_ahead_bytes = replicate_default_read_ahead(job->threads);
+    }
     I2I_TRY_GOTO(get_str(args, "base_dir", &s, err), rc, fail);
     if (s) I2I_TRY_GOTO(dup_into(&job->base_dir, s, err), rc, fail);
     I2I_TRY_GOTO(get_str(args, "warehouse_dir", &s, err), rc, fail);
@@ -295,6 +310,14 @@ int replicate_job_from_json(const json_t *args, replicate_env_lookup env, replic
 fail:
     replicate_job_free(job);
     return rc;
+}
+
+/* With one thread the caller asked for everything on its own thread, so no fetch thread either.
+ * 8 MiB holds several seconds of a real server's JSONL at the rates we parse, enough to cover a
+ * commit, and is small next to the two batches and Parquet row groups a run holds anyway. */
+size_t replicate_default_read_ahead(int threads)
+{
+    return threads >= 2 ? (size_t)8 << 20 : 0;
 }
 
 int replicate_default_threads(void)

@@ -27,6 +27,9 @@
  *   threads            threads for one run (default: the online cores, at most 64); 1 = one
  *                      thread; 2 or more = fetching and parsing on the calling thread while a
  *                      writer thread encodes, compresses and stores (more are not used yet)
+ *   read_ahead_bytes   bound of the next window's body fetched ahead while the current window is
+ *                      finished and committed (default 8 MiB when threads >= 2, else 0); 0 = off.
+ *                      A whole number of bytes, at most 1 GiB.
  */
 #ifndef I2I_REPLICATE_JOB_H
 #define I2I_REPLICATE_JOB_H
@@ -58,7 +61,12 @@ typedef struct replicate_job {
     int format_version;
     char *partition_by;
     int threads; /* >= 1 */
+    size_t read_ahead_bytes; /* 0 = no read-ahead */
 } replicate_job;
+
+/* The largest read_ahead_bytes accepted (1 GiB), and the default for a thread count. */
+#define REPLICATE_READ_AHEAD_MAX ((int64_t)1 << 30)
+size_t replicate_default_read_ahead(int threads);
 
 /* Build a job from plugin-style arguments. env_lookup returns environment values (getenv when
  * NULL is passed). Every problem is reported as I2I_ERR_INVALID naming the key and the value. */

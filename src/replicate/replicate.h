@@ -28,10 +28,13 @@
  * compresses and stores (docs/architecture.md, "The write pipeline"); the files are the same
  * bytes as with 1. Event hooks, cancel checks and commits stay on the calling thread; the fault
  * hook's "data-file.close" may be called from the writer thread (never concurrently with another
- * call of it).
+ * call of it). job->read_ahead_bytes > 0 sends the next window's request on a fetch thread as
+ * soon as the current window's body is in, buffering at most that many bytes of it (source.h,
+ * "read-ahead"); windows are still parsed, written and committed in order, one request's rows
+ * per window, and every thread is joined before replicate_run returns.
  *
  * Memory: one column batch (rows_per_batch rows; two with the write pipeline) + the Parquet
- * writers' compressed row groups; never proportional to a window.
+ * writers' compressed row groups + read_ahead_bytes; never proportional to a window.
  */
 #ifndef I2I_REPLICATE_H
 #define I2I_REPLICATE_H
@@ -84,6 +87,9 @@ typedef struct replicate_result {
     int64_t timestamps_truncated; /* ns values that lost digits in a µs table */
     int64_t nonfinite;            /* NaN/±Inf values (arrive as JSON null) */
     int64_t commit_conflicts;
+    int64_t read_ahead_used;    /* window parts whose rows came from a request sent ahead */
+    int64_t read_ahead_dropped; /* requests sent ahead and thrown away (another part was next,
+                                   or they failed before a row was used and were redone) */
     int64_t elapsed_ns;
 } replicate_result;
 

@@ -24,6 +24,7 @@ static const char *env_get(service_env_lookup env, const char *name)
 static const char *const job_keys[] = {
     "measurement", "window", "included_fields", "excluded_fields", "namespace", "table_name",
     "auto_update_schema", "catalog_configs", "batch_size", "lag", "format_version", "partition_by", "threads",
+    "read_ahead_bytes",
     "host", "database", "token", "tls_insecure", "base_dir", "warehouse_dir",
     "trigger", "config_file_path", "trigger_arguments", NULL};
 

@@ -16,6 +16,7 @@ typedef struct range_ctx {
     source_query_stats *stats;
     http_stats http;
     uint64_t splits;
+    uint64_t read_ahead, dropped; /* the read-ahead was used / thrown away */
 } range_ctx;
 
 static int range_sink(void *ctx, const char *data, size_t n, i2i_error *err)
@@ -42,6 +43,33 @@ static int range_rollback(void *ctx)
     return jsonl_parser_rollback(r->parser);
 }
 
+int src_range_prefix(const columnar_batch *b, const char *table, i2i_buf *prefix, i2i_error *err)
+{
+    size_t i;
+    int rc = i2i_buf_append_str(prefix, "SELECT ") == I2I_OK ? I2I_OK : I2I_ERR_NOMEM;
+    for (i = 0; i < b->ncols && rc == I2I_OK; i++) {
+        if (i && i2i_buf_append_str(prefix, ", ") != I2I_OK) rc = I2I_ERR_NOMEM;
+        if (rc == I2I_OK) rc = source_quote_ident(prefix, b->cols[i].name, strlen(b->cols[i].name), err);
+    }
+    if (rc == I2I_OK && i2i_buf_append_str(prefix, " FROM ") != I2I_OK) rc = I2I_ERR_NOMEM;
+    if (rc == I2I_OK) rc = source_quote_ident(prefix, table, strlen(table), err);
+    if (rc == I2I_OK && i2i_buf_append_str(prefix, " WHERE \"time\" >= ") != I2I_OK) rc = I2I_ERR_NOMEM;
+    if (rc == I2I_ERR_NOMEM) i2i_error_nomem(err, "building a query");
+    return rc;
+}
+
+int src_range_body(source *s, const i2i_buf *prefix, int64_t start, int64_t end, i2i_buf *sql,
+                   i2i_buf *body, i2i_error *err)
+{
+    i2i_buf_reset(sql);
+    if (i2i_buf_append(sql, prefix->data, prefix->len) != I2I_OK) return i2i_error_nomem(err, "building a query");
+    I2I_TRY(source_time_literal(sql, start, err));
+    if (i2i_buf_append_str(sql, " AND \"time\" < ") != I2I_OK) return i2i_error_nomem(err, "building a query");
+    I2I_TRY(source_time_literal(sql, end, err));
+    if (i2i_buf_append_str(sql, " ORDER BY \"time\"") != I2I_OK) return i2i_error_nomem(err, "building a query");
+    return src_query_body(s, (const char *)sql->data, sql->len, body, err);
+}
+
 static int query_range_rec(range_ctx *r, int64_t start, int64_t end, int depth, i2i_error *err)
 {
     source *s = r->s;
@@ -53,13 +81,7 @@ static int query_range_rec(range_ctx *r, int64_t start, int64_t end, int depth, 
     src_format_time(start, a, sizeof a);
     src_format_time(end, b, sizeof b);
     snprintf(what, sizeof what, "query of '%.200s' [%s, %s)", r->q->table, a, b);
-    i2i_buf_reset(&r->sql);
-    if (i2i_buf_append(&r->sql, r->prefix.data, r->prefix.len) != I2I_OK) return i2i_error_nomem(err, "building a query");
-    I2I_TRY(source_time_literal(&r->sql, start, err));
-    if (i2i_buf_append_str(&r->sql, " AND \"time\" < ") != I2I_OK) return i2i_error_nomem(err, "building a query");
-    I2I_TRY(source_time_literal(&r->sql, end, err));
-    if (i2i_buf_append_str(&r->sql, " ORDER BY \"time\"") != I2I_OK) return i2i_error_nomem(err, "building a query");
-    I2I_TRY(src_query_body(s, (const char *)r->sql.data, r->sql.len, &r->body, err));
+    I2I_TRY(src_range_body(s, &r->prefix, start, end, &r->sql, &r->body, err));
     I2I_DEBUG("InfluxDB: %s", what);
     rc = src_query(s, (const char *)r->body.data, r->body.len, &sink, what, &info, &r->http, err);
     if (rc == I2I_OK || !info.file_limit) return rc;
@@ -80,7 +102,35 @@ static int query_range_rec(range_ctx *r, int64_t start, int64_t end, int depth, 
     }
 }
 
+/* The whole range from the read-ahead when it sent exactly this request; otherwise (or when it
+ * failed before any row was used and says to query again) by our own requests. */
+static int query_range_top(range_ctx *r, source_prefetch *pf, i2i_error *err)
+{
+    int rc, redo = 0;
+    if (pf && source_prefetch_pending(pf)) {
+        rc = src_range_body(r->s, &r->prefix, r->q->start_ns, r->q->end_ns, &r->sql, &r->body, err);
+        if (rc < 0) return rc;
+        if (src_prefetch_matches(pf, &r->body)) {
+            rc = src_prefetch_consume(pf, r->parser, &redo, &r->http, err);
+            if (!redo) {
+                r->read_ahead = 1;
+                return rc;
+            }
+        } else {
+            source_prefetch_discard(pf);
+        }
+        r->dropped++;
+    }
+    return query_range_rec(r, r->q->start_ns, r->q->end_ns, 0, err);
+}
+
 int source_query_range(source *s, const source_query *q, source_query_stats *stats, i2i_error *err)
+{
+    return source_query_range_ahead(s, NULL, q, stats, err);
+}
+
+int source_query_range_ahead(source *s, source_prefetch *pf, const source_query *q,
+                             source_query_stats *stats, i2i_error *err)
 {
     range_ctx r;
     jsonl_config jc;
@@ -114,17 +164,9 @@ int source_query_range(source *s, const source_query *q, source_query_stats *sta
     jc.ctx = q->ctx;
     I2I_TRY(jsonl_parser_new(&jc, &r.parser, err));
 
-    rc = i2i_buf_append_str(&r.prefix, "SELECT ") == I2I_OK ? I2I_OK : I2I_ERR_NOMEM;
-    for (i = 0; i < b->ncols && rc == I2I_OK; i++) {
-        if (i && i2i_buf_append_str(&r.prefix, ", ") != I2I_OK) rc = I2I_ERR_NOMEM;
-        if (rc == I2I_OK) rc = source_quote_ident(&r.prefix, b->cols[i].name, strlen(b->cols[i].name), err);
-    }
-    if (rc == I2I_OK && i2i_buf_append_str(&r.prefix, " FROM ") != I2I_OK) rc = I2I_ERR_NOMEM;
-    if (rc == I2I_OK) rc = source_quote_ident(&r.prefix, q->table, strlen(q->table), err);
-    if (rc == I2I_OK && i2i_buf_append_str(&r.prefix, " WHERE \"time\" >= ") != I2I_OK) rc = I2I_ERR_NOMEM;
-    if (rc == I2I_ERR_NOMEM) i2i_error_nomem(err, "building a query");
-
-    if (rc == I2I_OK) rc = query_range_rec(&r, q->start_ns, q->end_ns, 0, err);
+    rc = src_range_prefix(b, q->table, &r.prefix, err);
+    if (rc == I2I_OK) rc = query_range_top(&r, pf, err);
+    else if (pf) source_prefetch_discard(pf);
     if (rc == I2I_OK) rc = jsonl_parser_flush(r.parser, err);
     if (rc == I2I_ERR_NOT_FOUND && err && src_contains_ci(err->msg, "table '")) {
         /* Unknown measurement: replace DataFusion's message with the list of tables. */
@@ -140,6 +182,8 @@ int source_query_range(source *s, const source_query *q, source_query_stats *sta
         stats->requests += r.http.requests;
         stats->retries += r.http.retries;
         stats->splits += r.splits;
+        stats->read_ahead += r.read_ahead;
+        stats->read_ahead_dropped += r.dropped;
         stats->nonfinite += js->nonfinite;
         if (stats->nonfinite_by_col) {
             for (i = 0; i < b->ncols; i++) stats->nonfinite_by_col[i] += js->nonfinite_by_col[i];

@@ -200,6 +200,9 @@ typedef struct source_query_stats {
     uint64_t splits;         /* ranges halved because of the server's file limit */
     uint64_t nonfinite;      /* DOUBLE values that arrived as JSON null */
     uint64_t *nonfinite_by_col; /* optional, caller-owned array of batch->ncols counters (added to) */
+    uint64_t read_ahead;     /* 1 when the rows came from a read-ahead's request (see below) */
+    uint64_t read_ahead_dropped; /* read-aheads thrown away (another range, or a failure before
+                                    any row was handed out, redone by a request of our own) */
 } source_query_stats;
 
 /* Stream every row of [start, end) into q->batch, calling on_batch whenever it is full and once
@@ -226,6 +229,55 @@ typedef struct source_query_stats {
  *
  * On failure rows already given to on_batch are an incomplete prefix of the window: discard them. */
 int source_query_range(source *s, const source_query *q, source_query_stats *stats, i2i_error *err);
+
+/* ---------------------------------------------------------------- read-ahead */
+
+/* A read-ahead fetches the next window's body while the caller is still busy with the current
+ * one (finishing its files, committing): its own connection (a second source, since a source is
+ * one libcurl handle used by one thread) on a fetch thread, and a bounded buffer. It sends the
+ * request as soon as it is started and stores the body as it arrives, up to max_bytes; when the
+ * buffer is full it stops reading, so TCP flow control holds the server and memory stays at
+ * max_bytes. source_query_range_ahead then parses that buffer, then the rest of the live
+ * transfer through it, exactly as if it had sent the request itself.
+ *
+ * What stays true: a read-ahead's bytes are used only for a query whose request is byte for byte
+ * the one it sent (same table, columns and [start, end)), so a window's rows come only from that
+ * window's own request. The fetch thread retries transient failures before the first body byte as
+ * source_query_range does (backoff, Retry-After); a failure after bytes were buffered, or a
+ * refusal for the file limit, is redone by source_query_range_ahead with a request of its own
+ * (retries and splitting as usual) as long as no row was handed to on_batch, and is
+ * I2I_ERR_TRANSIENT once rows were. Any other failure (auth, SQL, retries used up) is returned
+ * as the query's failure, with the same status and message the query would have had.
+ *
+ * The fetch thread's request counts toward cfg.query_timeout_ms and the low-speed limit from the
+ * moment it is started, waiting time in a full buffer included.
+ *
+ * Threading: one caller thread uses a source_prefetch (start, query, discard, close); the fetch
+ * thread is internal and is always joined before those return control of it. */
+typedef struct source_prefetch source_prefetch;
+
+/* Open a read-ahead with its own connection configured as cfg (cfg->cancel is polled while
+ * waiting for its bytes; the fetch itself is stopped through the read-ahead's own flag).
+ * max_bytes > 0 bounds the buffered body. log_sink (may be NULL) becomes the fetch thread's log
+ * sink (i2i_log_set_thread_sink); it must be thread safe. No network traffic happens here. */
+int source_prefetch_open(const source_config *cfg, size_t max_bytes, i2i_log_sink log_sink,
+                         void *log_ctx, source_prefetch **out, i2i_error *err);
+/* Stop and join the fetch thread (if any), close the connection, free. Accepts NULL. */
+void source_prefetch_close(source_prefetch *pf);
+/* Start fetching the rows of q (its table, batch columns and [start_ns, end_ns); the batch is
+ * only read here, to build the SQL) on the fetch thread. A read-ahead already started is
+ * discarded first. Failing to start is an error (nothing is running then). */
+int source_prefetch_start(source_prefetch *pf, const source_query *q, i2i_error *err);
+/* 1 while a started read-ahead is held (running or finished, not yet used or discarded). */
+int source_prefetch_pending(const source_prefetch *pf);
+/* Throw away a started read-ahead: its transfer is stopped and its thread joined. */
+void source_prefetch_discard(source_prefetch *pf);
+
+/* source_query_range, using pf's read-ahead when it holds exactly this query (the read-ahead is
+ * consumed), discarding it otherwise. pf may be NULL (= source_query_range). stats->read_ahead
+ * and read_ahead_dropped say what happened. */
+int source_query_range_ahead(source *s, source_prefetch *pf, const source_query *q,
+                             source_query_stats *stats, i2i_error *err);
 
 /* ---------------------------------------------------------------- small extras */
 

@@ -43,6 +43,24 @@ int src_query_collect(source *s, const char *sql, const char *what, i2i_buf *out
 int src_for_each_line(const i2i_buf *body, const char *what,
                       int (*fn)(void *ctx, json_t *row, i2i_error *err), void *ctx, i2i_error *err);
 
+/* The range query's SQL: "SELECT <batch columns> FROM <table> WHERE "time" >= " appended to
+ * prefix, then per range the request body {"db","q","format"} for [start, end) (sql is scratch).
+ * The read-ahead builds its request with the same two, so equal bodies mean the same query. */
+int src_range_prefix(const columnar_batch *b, const char *table, i2i_buf *prefix, i2i_error *err);
+int src_range_body(source *s, const i2i_buf *prefix, int64_t start, int64_t end, i2i_buf *sql,
+                   i2i_buf *body, i2i_error *err);
+
+/* The read-ahead's side of source_query_range_ahead (prefetch.c). */
+struct jsonl_parser;
+/* 1 when pf holds a started read-ahead whose request body is `body`. */
+int src_prefetch_matches(const source_prefetch *pf, const i2i_buf *body);
+/* Feed the read-ahead's body to parser (mark first), join its thread and add its requests and
+ * retries to stats. I2I_OK with *redo = 1: it failed before any row was handed out in a way our
+ * own request should redo (file limit, a transient cut after bytes arrived). Any other failure is
+ * the query's, returned as the query would have returned it. */
+int src_prefetch_consume(source_prefetch *pf, struct jsonl_parser *parser, int *redo,
+                         http_stats *stats, i2i_error *err);
+
 /* RFC 3339 with 9 fraction digits and 'Z', valid over the whole int64 range. out >= 48 bytes. */
 void src_format_time(int64_t ns, char *out, size_t outsz);
 /* Append s as the inside of a JSON string. */

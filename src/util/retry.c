@@ -27,7 +27,7 @@ int64_t i2i_retry_delay_ms(const i2i_retry_policy *p, int retry, int64_t retry_a
 
 int i2i_retry_check_cancel(const i2i_retry_policy *p, const char *what, i2i_error *err)
 {
-    if (p && p->cancel && *p->cancel)
+    if (p && i2i_cancel_raised(p->cancel))
         return i2i_error_set(err, I2I_ERR_CANCELLED, "%s: stopped on request", what ? what : "retry");
     return I2I_OK;
 }

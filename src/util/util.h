@@ -284,6 +284,14 @@ typedef struct i2i_retry_policy {
     const volatile int *cancel; /* may be NULL */
 } i2i_retry_policy;
 
+/* Whether a cancel flag (may be NULL) is raised. The flag is read atomically because it may be
+ * raised by another thread (a read-ahead being discarded, a service job stopped) while a transfer
+ * or a retry wait polls it; a signal handler's plain store to it is fine too. */
+static inline int i2i_cancel_raised(const volatile int *flag)
+{
+    return flag && __atomic_load_n(flag, __ATOMIC_RELAXED) != 0;
+}
+
 /* The wait before retry n, in ms (random within the jitter range). */
 int64_t i2i_retry_delay_ms(const i2i_retry_policy *p, int retry, int64_t retry_after_ms);
 /* Sleep that long, checking p->cancel every 50 ms. I2I_OK or I2I_ERR_CANCELLED (err set). */

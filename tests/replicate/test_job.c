@@ -109,3 +109,25 @@ TEST(job_threads_default_to_the_cores)
     CHECK(job_from("{\"measurement\":\"cpu\",\"database\":\"db\",\"threads\":\"2x\"}", &j, &e) == I2I_ERR_INVALID);
     CHECK(job_from("{\"measurement\":\"cpu\",\"database\":\"db\",\"threads\":65}", &j, &e) == I2I_ERR_INVALID);
 }
+
+TEST(job_read_ahead_defaults_to_the_threads)
+{
+    replicate_job j;
+    i2i_error e;
+    REQUIRE_OK(job_from("{\"measurement\":\"cpu\",\"database\":\"db\",\"threads\":1}", &j, &e), &e);
+    CHECK(j.read_ahead_bytes == 0); /* one thread: no fetch thread either */
+    replicate_job_free(&j);
+    REQUIRE_OK(job_from("{\"measurement\":\"cpu\",\"database\":\"db\",\"threads\":2}", &j, &e), &e);
+    CHECK(j.read_ahead_bytes == (size_t)8 << 20);
+    replicate_job_free(&j);
+    REQUIRE_OK(job_from("{\"measurement\":\"cpu\",\"database\":\"db\",\"threads\":2,\"read_ahead_bytes\":0}", &j, &e), &e);
+    CHECK(j.read_ahead_bytes == 0);
+    replicate_job_free(&j);
+    REQUIRE_OK(job_from("{\"measurement\":\"cpu\",\"database\":\"db\",\"threads\":1,\"read_ahead_bytes\":\"65536\"}", &j, &e), &e);
+    CHECK(j.read_ahead_bytes == 65536);
+    replicate_job_free(&j);
+    CHECK(job_from("{\"measurement\":\"cpu\",\"database\":\"db\",\"read_ahead_bytes\":-1}", &j, &e) == I2I_ERR_INVALID);
+    CHECK(strstr(e.msg, "read_ahead_bytes") != NULL);
+    CHECK(job_from("{\"measurement\":\"cpu\",\"database\":\"db\",\"read_ahead_bytes\":\"8M\"}", &j, &e) == I2I_ERR_INVALID);
+    CHECK(job_from("{\"measurement\":\"cpu\",\"database\":\"db\",\"read_ahead_bytes\":2147483648}", &j, &e) == I2I_ERR_INVALID);
+}

@@ -1,12 +1,15 @@
 /*
  * The write pipeline (job `threads`, issue 12) changes where the work runs, never what is written:
  *
- *   files_identical_across_threads   the same dataset replicated with threads 1, 2 and 4 into
- *                      three warehouses (small batches, so every window passes many batches
- *                      through the pipeline; hour partitions and one unpartitioned table) gives
- *                      data files with the same bytes: per table, the sorted list of
- *                      (partition directory, size, content hash) is equal. File names differ
- *                      (they carry the run id), contents must not.
+ *   files_identical_across_threads   the same dataset replicated with threads 1, 2 and 4, with
+ *                      and without the read-ahead of the next window (8 MiB, and a 4 KiB buffer
+ *                      that is full most of the time and wraps around constantly), into six
+ *                      warehouses (small batches, so every window passes many batches through
+ *                      the pipeline; hour partitions and one unpartitioned table) gives data files
+ *                      with the same bytes: per table, the sorted list of (partition directory,
+ *                      size, content hash) is equal. File names differ (they carry the run id),
+ *                      contents must not. With read-ahead every window after the first was read
+ *                      ahead (so the comparison covers that path), without it none was.
  *   writer_failure_stops_the_query   a data file that fails to close on the writer thread (the
  *                      least recently used of 24 hour files is closed mid-window) stops the query;
  *                      the error names the window, nothing of it is committed, and a rerun
@@ -53,7 +56,8 @@ static int ready(void)
 }
 
 static int run(const char *wh, const char *table, const char *batch, const char *partition,
-               int threads, const i2i_fault *fault, replicate_result *res, i2i_error *err)
+               int threads, long read_ahead, const i2i_fault *fault, replicate_result *res,
+               i2i_error *err)
 {
     replicate_job job;
     replicate_hooks hooks;
@@ -62,6 +66,7 @@ static int run(const char *wh, const char *table, const char *batch, const char 
                              "database", "threads", "token", RT_TOKEN, "warehouse_dir", wh,
                              "table_name", table, "batch_size", batch, "partition_by", partition,
                              "threads", threads);
+    if (read_ahead >= 0) json_object_set_new(args, "read_ahead_bytes", json_integer(read_ahead));
     rc = replicate_job_from_json(args, NULL, &job, err);
     json_decref(args);
     if (rc != 0) return rc;
@@ -161,21 +166,30 @@ static size_t count_lines(const char *s)
     return n;
 }
 
+#define NCONF 6
+
 TEST(files_identical_across_threads)
 {
-    static const int threads[] = {1, 2, 4};
+    /* threads, read_ahead_bytes (-1 = the default: 0 for 1 thread, 8 MiB otherwise) */
+    static const int threads[NCONF] = {1, 2, 4, 2, 1, 2};
+    static const long ahead[NCONF] = {-1, 0, 0, -1, 4096, 4096};
     static const char *const tables[][2] = {{"hourly", "hour"}, {"whole", "none"}};
-    char *fp[3][2] = {{NULL}};
+    char *fp[NCONF][2] = {{NULL}};
     size_t i, k;
     replicate_result res;
     i2i_error err;
 
     REQUIRE(ready());
-    for (i = 0; i < 3; i++) {
-        char *wh = rt_fmt("%s/wh-%d", dir, threads[i]);
+    for (i = 0; i < NCONF; i++) {
+        char *wh = rt_fmt("%s/wh-%zu", dir, i);
+        int reads_ahead = ahead[i] > 0 || (ahead[i] < 0 && threads[i] >= 2);
         for (k = 0; k < 2; k++) {
-            CHECK_OK(run(wh, tables[k][0], "6h", tables[k][1], threads[i], NULL, &res, &err), &err);
+            CHECK_OK(run(wh, tables[k][0], "6h", tables[k][1], threads[i], ahead[i], NULL, &res, &err), &err);
             CHECK_EQ_INT(res.rows, NROWS);
+            CHECK_EQ_INT(res.windows_committed, 4);
+            /* the first window is fetched by the run itself, the other three were read ahead */
+            CHECK_EQ_INT(res.read_ahead_used, reads_ahead ? 3 : 0);
+            CHECK_EQ_INT(res.read_ahead_dropped, 0);
             fp[i][k] = fingerprints(wh, tables[k][0]);
             REQUIRE(fp[i][k] != NULL);
         }
@@ -184,15 +198,15 @@ TEST(files_identical_across_threads)
     /* the hourly table has one file per hour; the whole one a file per 6h window */
     CHECK_EQ_INT(count_lines(fp[0][0]), 24);
     CHECK_EQ_INT(count_lines(fp[0][1]), 4);
-    for (i = 1; i < 3; i++) {
+    for (i = 1; i < NCONF; i++) {
         for (k = 0; k < 2; k++) {
             if (strcmp(fp[0][k], fp[i][k]) != 0)
-                fprintf(stderr, "  %s, threads=1:\n%s  threads=%d:\n%s", tables[k][0], fp[0][k], threads[i],
-                        fp[i][k]);
+                fprintf(stderr, "  %s, threads=1:\n%s  threads=%d read_ahead_bytes=%ld:\n%s", tables[k][0],
+                        fp[0][k], threads[i], ahead[i], fp[i][k]);
             CHECK(strcmp(fp[0][k], fp[i][k]) == 0);
         }
     }
-    for (i = 0; i < 3; i++) {
+    for (i = 0; i < NCONF; i++) {
         for (k = 0; k < 2; k++) free(fp[i][k]);
     }
 }
@@ -223,14 +237,14 @@ TEST(writer_failure_stops_the_query)
 
     REQUIRE(ready());
     wh = rt_fmt("%s/wh-fail", dir);
-    CHECK_EQ_INT(run(wh, "fail", "1d", "hour", 2, &f, &res, &err), I2I_ERR_IO);
+    CHECK_EQ_INT(run(wh, "fail", "1d", "hour", 2, -1, &f, &res, &err), I2I_ERR_IO);
     CHECK(strstr(err.msg, "window [2026-04-01T00:00:00.000000000Z, ") != NULL);
     CHECK(strstr(err.msg, "injected failure at data-file.close") != NULL);
     CHECK(strstr(err.msg, "nothing committed for it") != NULL);
     CHECK_EQ_INT(res.windows_committed, 0);
     CHECK_EQ_INT(res.rows, 0);
 
-    CHECK_OK(run(wh, "fail", "1d", "hour", 2, NULL, &res, &err), &err);
+    CHECK_OK(run(wh, "fail", "1d", "hour", 2, -1, NULL, &res, &err), &err);
     CHECK_EQ_INT(res.windows_committed, 1);
     REQUIRE(rt_table_load(wh, "default", "fail", &t) == 0);
     CHECK_EQ_INT(t.rows, NROWS);

@@ -1,0 +1,482 @@
+/*
+ * The read-ahead of the next window (job `read_ahead_bytes`, issue 12): proven from what the
+ * InfluxDB emulator received and what the table holds, never from durations.
+ *
+ *   request_for_next_window_precedes_commit   a 6-window backfill: when window k's files are
+ *                      written and its commit not yet sent (the BEFORE_COMMIT event, which holds
+ *                      the commit back while it runs), the emulator's query log already has the
+ *                      request for window k+1; with read_ahead_bytes 0 it has not (so the check
+ *                      can fail). Afterwards each window was queried exactly once, nothing at or
+ *                      past the end was ever queried (the last window reads nothing ahead), the
+ *                      snapshot log holds the six windows committed in order, and DuckDB reads
+ *                      back every row once.
+ *   read_ahead_failures_are_redone   the request read ahead for window 2 fails: a 500 and a
+ *                      connection reset before the reply are retried by the fetch thread; a body
+ *                      cut mid-stream before any row of it was handed out is thrown away and
+ *                      queried again; each run commits every row once. A cut after rows of it were
+ *                      handed out fails the run (TRANSIENT, nothing of that window committed,
+ *                      the windows before kept) and a rerun completes the table once. A server
+ *                      that refuses every window for its file limit: each read-ahead is thrown
+ *                      away and the window is split by the run's own requests, every row once.
+ *   cancel_during_read_ahead_leaves_nothing   a stop while the read-ahead's request is still
+ *                      waiting for the server (delayed by the emulator), both between windows and
+ *                      while the run waits for its bytes, returns CANCELLED with the fetch thread
+ *                      joined (the process has the threads it had before the run), no data file
+ *                      outside the committed windows, and a rerun completes the table once. The
+ *                      CLI stopped by SIGTERM in that state exits with the same result.
+ */
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "replicate/replicate.h"
+#include "replicate_test_util.h"
+#include "test.h"
+
+#define T0 1775001600000000000LL /* 2026-04-01T00:00:00Z */
+#define HOUR (3600 * I2I_NS_PER_S)
+#define WINDOWS 6
+#define HOSTS 3
+#define POINTS 720 /* per host: one every 30 s, 6 hours */
+#define STEP (30 * I2I_NS_PER_S)
+#define NROWS (HOSTS * POINTS)
+#define QUERY "/api/v3/query_sql"
+
+static emu E;
+static int emu_ok = -1;
+static const char *dir;
+static char *expected;
+
+static int ready(void)
+{
+    if (!rt_tools_ready()) return 0;
+    i2i_log_set_level(I2I_LOG_WARN);
+    if (emu_ok < 0) {
+        emu_ok = rt_emu_start(&E) == 0;
+        if (emu_ok) {
+            char *lp;
+            dir = rt_dir("readahead");
+            lp = rt_fmt("%s/ra.lp", dir);
+            expected = rt_fmt("%s/ra.json", dir);
+            if (rt_gen_regular(lp, expected, "ra", T0, POINTS, STEP, HOSTS, 21, NULL) != 0 ||
+                rt_write_lp_file(&E, "readahead", lp) != 0)
+                emu_ok = 0;
+            free(lp);
+        }
+    }
+    if (emu_ok) {
+        emu_admin(&E, "DELETE", "/_emulator/fault", NULL, NULL);
+        emu_admin(&E, "DELETE", "/_emulator/stats", NULL, NULL);
+    }
+    return emu_ok;
+}
+
+typedef struct opts {
+    long read_ahead;    /* -1 = default */
+    size_t rows_per_batch;
+    int (*on_event)(void *ctx, const replicate_progress *p, i2i_error *err);
+    void *ctx;
+    volatile int *cancel;
+} opts;
+
+static int run(const char *wh, const char *table, const opts *o, replicate_result *res, i2i_error *err)
+{
+    replicate_job job;
+    replicate_hooks hooks;
+    int rc;
+    json_t *args = json_pack("{ss ss ss ss ss ss ss ss ss ss si}", "measurement", "ra", "host", E.url,
+                             "database", "readahead", "token", RT_TOKEN, "warehouse_dir", wh,
+                             "table_name", table, "batch_size", "1h", "partition_by", "hour",
+                             "backfill_start", "2026-04-01T00:00:00Z", "backfill_end",
+                             "2026-04-01T06:00:00Z", "threads", 2);
+    if (o->read_ahead >= 0) json_object_set_new(args, "read_ahead_bytes", json_integer(o->read_ahead));
+    rc = replicate_job_from_json(args, NULL, &job, err);
+    json_decref(args);
+    if (rc != 0) return rc;
+    memset(&hooks, 0, sizeof hooks);
+    hooks.rows_per_batch = o->rows_per_batch;
+    hooks.on_event = o->on_event;
+    hooks.ctx = o->ctx;
+    hooks.cancel = o->cancel;
+    rc = replicate_run(&job, &hooks, res, err);
+    replicate_job_free(&job);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ the emulator's query log */
+
+/* The range queries start with `WHERE "time" >= '<start>'`; this is that text for a start. */
+static char *start_clause(int64_t start_ns)
+{
+    char t[48];
+    i2i_time_format_rfc3339(start_ns, t, sizeof t);
+    return rt_fmt("\"time\" >= '%s'", t);
+}
+
+/* How many queries of the log start at start_ns; with `after` set, at start_ns or later. */
+static int queries_at(int64_t start_ns, int after)
+{
+    i2i_buf body = I2I_BUF_INIT;
+    json_t *stats, *q;
+    size_t i, w;
+    int n = -1;
+    if (emu_admin(&E, "GET", "/_emulator/stats", NULL, &body) != 200 || !i2i_buf_cstr(&body)) goto out;
+    stats = json_loads((const char *)body.data, 0, NULL);
+    if (!stats) goto out;
+    n = 0;
+    json_array_foreach(json_object_get(stats, "queries"), i, q) {
+        const char *text = json_string_value(json_object_get(q, "q"));
+        for (w = 0; text && w <= (after ? 48 : 0); w++) {
+            char *clause = start_clause(start_ns + (int64_t)w * HOUR);
+            if (strstr(text, clause)) n++;
+            free(clause);
+        }
+    }
+    json_decref(stats);
+out:
+    i2i_buf_free(&body);
+    return n;
+}
+
+/* Index in the query log of the first query starting at start_ns (for a fault's `skip`), or -1. */
+static int query_index(int64_t start_ns)
+{
+    i2i_buf body = I2I_BUF_INIT;
+    json_t *stats, *q;
+    size_t i;
+    int idx = -1;
+    char *clause = start_clause(start_ns);
+    if (emu_admin(&E, "GET", "/_emulator/stats", NULL, &body) == 200 && i2i_buf_cstr(&body) &&
+        (stats = json_loads((const char *)body.data, 0, NULL)) != NULL) {
+        json_array_foreach(json_object_get(stats, "queries"), i, q) {
+            const char *text = json_string_value(json_object_get(q, "q"));
+            if (idx < 0 && text && strstr(text, clause)) idx = (int)i;
+        }
+        json_decref(stats);
+    }
+    free(clause);
+    i2i_buf_free(&body);
+    return idx;
+}
+
+static int queue_fault(const char *fmt, int skip)
+{
+    char *spec = rt_fmt(fmt, skip);
+    long st = emu_admin(&E, "POST", "/_emulator/fault", spec, NULL);
+    free(spec);
+    return st == 200 ? 0 : -1;
+}
+
+/* The queued fault hit a request (none is left pending). */
+static int fault_used(void)
+{
+    i2i_buf body = I2I_BUF_INIT;
+    json_t *j = NULL;
+    int used = 0;
+    if (emu_admin(&E, "GET", "/_emulator/fault", NULL, &body) == 200 && i2i_buf_cstr(&body))
+        j = json_loads((const char *)body.data, 0, NULL);
+    used = j && json_array_size(json_object_get(j, "faults")) == 0;
+    json_decref(j);
+    i2i_buf_free(&body);
+    return used;
+}
+
+/* ------------------------------------------------------------------ the table */
+
+/* The table holds every row once (DuckDB reads it back), in `snapshots` snapshots whose windows
+ * are the hours of the backfill, committed in time order. */
+static void check_table(const char *wh, const char *table, size_t snapshots, const char *tag)
+{
+    rt_table t;
+    json_t *entries = json_array(), *snaps, *s;
+    size_t i;
+    int64_t prev = INT64_MIN;
+    int ordered = 1;
+    REQUIRE(rt_table_load(wh, "default", table, &t) == 0 && t.exists);
+    CHECK_EQ_INT(t.rows, NROWS);
+    CHECK_EQ_INT(t.nsnapshots, snapshots);
+    CHECK_EQ_INT(rt_count_data_files(&t), json_array_size(t.live_files)); /* no file outside a commit */
+    snaps = json_object_get(t.metadata, "snapshots");
+    json_array_foreach(snaps, i, s) {
+        const char *ws = json_string_value(json_object_get(json_object_get(s, "summary"), "influx2iceberg.window-start"));
+        int64_t v = ws ? strtoll(ws, NULL, 10) : INT64_MIN;
+        if (v <= prev || (v - T0) % HOUR != 0) ordered = 0;
+        prev = v;
+    }
+    CHECK(ordered); /* metadata lists snapshots in commit order: windows strictly in time order */
+    json_array_append_new(entries, rt_check_entry(tag, &t, expected, NULL, NULL, 0, 0));
+    CHECK_EQ_INT(rt_check(entries, dir, tag), 0);
+    rt_table_free(&t);
+}
+
+/* ------------------------------------------------------------------ overlap */
+
+typedef struct overlap {
+    int ahead;                  /* read-ahead expected on */
+    int seen[WINDOWS];          /* window k+1's request was in the log at window k's BEFORE_COMMIT */
+    int past_end;               /* queries at or past the end, seen at the last BEFORE_COMMIT */
+    int commits_before_commit;  /* BEFORE_COMMIT events */
+} overlap;
+
+static int on_overlap(void *ctx, const replicate_progress *p, i2i_error *err)
+{
+    overlap *o = ctx;
+    int k;
+    (void)err;
+    if (p->event != REPLICATE_EVENT_BEFORE_COMMIT) return 0;
+    k = (int)((p->window_start - T0) / HOUR);
+    if (k < 0 || k >= WINDOWS) return 0;
+    o->commits_before_commit++;
+    if (p->window_end < p->range_end) {
+        /* The commit waits for this hook: the request must arrive meanwhile. Without read-ahead
+         * nothing is sent until the commit is done, so there is nothing to wait for. The 60 s
+         * bound only keeps a broken build from hanging. */
+        int64_t deadline = i2i_monotonic_ns() + (o->ahead ? 60 : 0) * I2I_NS_PER_S;
+        for (;;) {
+            if (queries_at(p->window_end, 0) > 0) {
+                o->seen[k] = 1;
+                break;
+            }
+            if (i2i_monotonic_ns() >= deadline) {
+                o->ahead = 0; /* failed already: do not wait at the next windows */
+                break;
+            }
+            usleep(20000);
+        }
+    } else {
+        o->past_end = queries_at(p->range_end, 1);
+    }
+    return 0;
+}
+
+TEST(request_for_next_window_precedes_commit)
+{
+    overlap ov;
+    opts o = {-1, 0, on_overlap, &ov, NULL};
+    replicate_result res;
+    i2i_error err;
+    char *wh;
+    int k;
+
+    REQUIRE(ready());
+    wh = rt_fmt("%s/wh-overlap", dir);
+    memset(&ov, 0, sizeof ov);
+    ov.ahead = 1;
+    CHECK_OK(run(wh, "overlap", &o, &res, &err), &err);
+    CHECK_EQ_INT(res.windows_committed, WINDOWS);
+    CHECK_EQ_INT(res.read_ahead_used, WINDOWS - 1);
+    CHECK_EQ_INT(ov.commits_before_commit, WINDOWS);
+    for (k = 0; k + 1 < WINDOWS; k++) {
+        if (!ov.seen[k]) fprintf(stderr, "  window %d's commit came before window %d's request\n", k, k + 1);
+        CHECK(ov.seen[k]);
+    }
+    CHECK_EQ_INT(ov.past_end, 0);
+    CHECK_EQ_INT(queries_at(T0 + WINDOWS * HOUR, 1), 0); /* nothing read ahead past the end, ever */
+    for (k = 0; k < WINDOWS; k++) CHECK_EQ_INT(queries_at(T0 + k * HOUR, 0), 1);
+    check_table(wh, "overlap", WINDOWS, "overlap");
+
+    /* The same check without read-ahead: window k+1's request is never there before k's commit. */
+    emu_admin(&E, "DELETE", "/_emulator/stats", NULL, NULL);
+    memset(&ov, 0, sizeof ov);
+    o.read_ahead = 0;
+    CHECK_OK(run(wh, "no_overlap", &o, &res, &err), &err);
+    CHECK_EQ_INT(res.read_ahead_used, 0);
+    for (k = 0; k + 1 < WINDOWS; k++) CHECK(!ov.seen[k]);
+    check_table(wh, "no_overlap", WINDOWS, "no-overlap");
+    free(wh);
+}
+
+/* ------------------------------------------------------------------ failures of a read-ahead */
+
+TEST(read_ahead_failures_are_redone)
+{
+    static const struct {
+        const char *label, *fault;
+        int used, dropped, logged; /* read-aheads used / dropped, queries of window 2 logged */
+    } ok_cases[] = {
+        /* a fault before the reply is not in the query log (the emulator logs planned queries) */
+        {"500", "{\"status\":500,\"count\":1,\"path\":\"" QUERY "\",\"skip\":%d}", WINDOWS - 1, 0, 1},
+        {"reset", "{\"close\":true,\"count\":1,\"path\":\"" QUERY "\",\"skip\":%d}", WINDOWS - 1, 0, 1},
+        {"cut", "{\"truncate_after_bytes\":3000,\"truncate_mode\":\"mid_chunk\",\"count\":1,\"path\":\"" QUERY "\",\"skip\":%d}", WINDOWS - 2, 1, 2},
+    };
+    opts o = {4096, 0, NULL, NULL, NULL};
+    replicate_result res;
+    i2i_error err;
+    char *wh;
+    int skip;
+    long base;
+    size_t i;
+
+    REQUIRE(ready());
+    wh = rt_fmt("%s/wh-fail", dir);
+    /* Where window 2's request is in the sequence of queries (schema discovery comes first). */
+    CHECK_OK(run(wh, "probe", &o, &res, &err), &err);
+    skip = query_index(T0 + 2 * HOUR);
+    base = emu_request_count(&E, "POST " QUERY);
+    REQUIRE(skip > 0 && base > 0);
+    for (i = 0; i < sizeof ok_cases / sizeof ok_cases[0]; i++) {
+        char *table = rt_fmt("ok_%s", ok_cases[i].label);
+        emu_admin(&E, "DELETE", "/_emulator/stats", NULL, NULL);
+        REQUIRE(queue_fault(ok_cases[i].fault, skip) == 0);
+        CHECK_OK(run(wh, table, &o, &res, &err), &err);
+        printf("  %s: read ahead used %lld, dropped %lld\n", ok_cases[i].label, (long long)res.read_ahead_used,
+               (long long)res.read_ahead_dropped);
+        CHECK_EQ_INT(res.read_ahead_used, ok_cases[i].used);
+        CHECK_EQ_INT(res.read_ahead_dropped, ok_cases[i].dropped);
+        CHECK_EQ_INT(queries_at(T0 + 2 * HOUR, 0), ok_cases[i].logged);
+        CHECK_EQ_INT(emu_request_count(&E, "POST " QUERY), base + 1); /* one request more than a clean run */
+        CHECK(fault_used());
+        check_table(wh, table, WINDOWS, table);
+        free(table);
+    }
+
+    /* Rows of the cut request were handed out (batches of 20 rows): no retry may add them again. */
+    emu_admin(&E, "DELETE", "/_emulator/stats", NULL, NULL);
+    REQUIRE(queue_fault("{\"truncate_after_bytes\":6000,\"truncate_mode\":\"mid_chunk\",\"count\":1,\"path\":\"" QUERY "\",\"skip\":%d}", skip) == 0);
+    o.rows_per_batch = 20;
+    CHECK_EQ_INT(run(wh, "cut_late", &o, &res, &err), I2I_ERR_TRANSIENT);
+    CHECK(strstr(err.msg, "window [2026-04-01T02:00:00.000000000Z, 2026-04-01T03:00:00.000000000Z)") != NULL);
+    CHECK(strstr(err.msg, "already delivered") != NULL);
+    CHECK(strstr(err.msg, "nothing committed for it") != NULL);
+    CHECK_EQ_INT(res.windows_committed, 2);
+    {
+        rt_table t;
+        REQUIRE(rt_table_load(wh, "default", "cut_late", &t) == 0);
+        CHECK_EQ_INT(t.nsnapshots, 2);
+        CHECK_EQ_INT(t.rows, 2 * NROWS / WINDOWS);
+        CHECK_EQ_INT(rt_count_data_files(&t), json_array_size(t.live_files));
+        rt_table_free(&t);
+    }
+    CHECK_OK(run(wh, "cut_late", &o, &res, &err), &err);
+    CHECK_EQ_INT(res.windows_skipped, 2);
+    CHECK_EQ_INT(res.windows_committed, WINDOWS - 2);
+    check_table(wh, "cut_late", WINDOWS, "cut-late");
+
+    /* 6 emulated Parquet files per hour, a limit of 4: every 1h request is refused, halves pass. */
+    REQUIRE(emu_admin(&E, "POST", "/_emulator/config", "{\"file_limit\": 4}", NULL) == 200);
+    o.rows_per_batch = 0;
+    CHECK_OK(run(wh, "split", &o, &res, &err), &err);
+    emu_admin(&E, "POST", "/_emulator/config", "{\"file_limit\": 432}", NULL);
+    CHECK_EQ_INT(res.read_ahead_used, 0);
+    CHECK_EQ_INT(res.read_ahead_dropped, WINDOWS - 1);
+    CHECK_EQ_INT(queries_at(T0 + 2 * HOUR + HOUR / 2, 0), 1); /* the second half of window 2 */
+    check_table(wh, "split", WINDOWS, "split");
+    free(wh);
+}
+
+/* ------------------------------------------------------------------ cancel */
+
+static int count_threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *de;
+    int n = 0;
+    if (!d) return -1;
+    while ((de = readdir(d)) != NULL) n += de->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+typedef struct stopper {
+    replicate_event when; /* raise cancel at this event of window 1 (COMMITTED: of window 0) */
+    volatile int cancel;
+} stopper;
+
+static int on_stop(void *ctx, const replicate_progress *p, i2i_error *err)
+{
+    stopper *s = ctx;
+    (void)err;
+    if (p->event == REPLICATE_EVENT_COMMITTED && s->when == REPLICATE_EVENT_COMMITTED && p->window_start == T0)
+        s->cancel = 1; /* between windows: window 1's read-ahead is in flight */
+    if (p->event == REPLICATE_EVENT_WINDOW_BEGIN && s->when == REPLICATE_EVENT_WINDOW_BEGIN &&
+        p->window_start == T0 + HOUR)
+        s->cancel = 1; /* the run is about to wait for window 1's bytes */
+    return 0;
+}
+
+TEST(cancel_during_read_ahead_leaves_nothing)
+{
+    static const replicate_event when[] = {REPLICATE_EVENT_COMMITTED, REPLICATE_EVENT_WINDOW_BEGIN};
+    stopper st;
+    opts o = {-1, 0, on_stop, &st, &st.cancel};
+    replicate_result res;
+    i2i_error err;
+    char *wh;
+    int skip, before;
+    size_t i;
+
+    REQUIRE(ready());
+    wh = rt_fmt("%s/wh-cancel", dir);
+    memset(&st, 0, sizeof st);
+    st.when = REPLICATE_EVENT_DONE; /* never */
+    CHECK_OK(run(wh, "probe", &o, &res, &err), &err);
+    skip = query_index(T0 + HOUR);
+    REQUIRE(skip > 0);
+    for (i = 0; i < 2; i++) {
+        char *table = rt_fmt("cancel_%zu", i);
+        rt_table t;
+        emu_admin(&E, "DELETE", "/_emulator/fault", NULL, NULL);
+        /* window 1's request (the read-ahead) gets no answer for 20 s: it is in flight when the stop comes */
+        REQUIRE(queue_fault("{\"delay_ms\":20000,\"count\":1,\"path\":\"" QUERY "\",\"skip\":%d}", skip) == 0);
+        memset(&st, 0, sizeof st);
+        st.when = when[i];
+        before = count_threads();
+        CHECK_EQ_INT(run(wh, table, &o, &res, &err), I2I_ERR_CANCELLED);
+        CHECK_EQ_INT(count_threads(), before); /* the fetch thread was joined */
+        CHECK_EQ_INT(res.windows_committed, 1);
+        REQUIRE(rt_table_load(wh, "default", table, &t) == 0);
+        CHECK_EQ_INT(t.nsnapshots, 1);
+        CHECK_EQ_INT(rt_count_data_files(&t), json_array_size(t.live_files));
+        rt_table_free(&t);
+        emu_admin(&E, "DELETE", "/_emulator/fault", NULL, NULL);
+        memset(&st, 0, sizeof st);
+        st.when = REPLICATE_EVENT_DONE; /* never */
+        CHECK_OK(run(wh, table, &o, &res, &err), &err);
+        CHECK_EQ_INT(res.windows_skipped, 1);
+        check_table(wh, table, WINDOWS, table);
+        free(table);
+    }
+
+    /* The CLI: SIGTERM once window 0 is committed and window 1's read-ahead waits for the server. */
+    {
+        const char *tf = rt_token_file(dir, "cancel.token", RT_TOKEN);
+        const char *x[] = {"--batch-size", "1h", "--partition-by", "hour", "--table-name", "cli_term",
+                           "--backfill-start", "2026-04-01T00:00:00Z", "--backfill-end", "2026-04-01T06:00:00Z",
+                           "--threads", "2", "--log-level", "warn", NULL};
+        char **argv = rt_replicate_args(&E, "readahead", tf, wh, "ra", x);
+        rt_cli_run r = {0};
+        rt_table t = {0};
+        pid_t pid;
+        int64_t deadline;
+        emu_admin(&E, "DELETE", "/_emulator/fault", NULL, NULL);
+        REQUIRE(queue_fault("{\"delay_ms\":20000,\"count\":1,\"path\":\"" QUERY "\",\"skip\":%d}", skip) == 0);
+        pid = rt_cli_spawn(&r, dir, "cli-term", (const char *const *)argv);
+        REQUIRE(pid > 0);
+        /* wait (bounded, a hang guard) for window 0's commit; window 1 then waits 20 s for bytes */
+        deadline = i2i_monotonic_ns() + 60 * I2I_NS_PER_S;
+        while (i2i_monotonic_ns() < deadline) {
+            int n = rt_table_load(wh, "default", "cli_term", &t) == 0 && t.exists ? (int)t.nsnapshots : 0;
+            rt_table_free(&t);
+            memset(&t, 0, sizeof t);
+            if (n >= 1) break;
+            usleep(50000);
+        }
+        kill(pid, SIGTERM);
+        rt_cli_wait(&r, pid);
+        CHECK_EQ_INT(r.status, 1);
+        CHECK(r.err && strstr(r.err, "stopped") != NULL);
+        REQUIRE(rt_table_load(wh, "default", "cli_term", &t) == 0);
+        CHECK_EQ_INT(t.nsnapshots, 1);
+        CHECK_EQ_INT(rt_count_data_files(&t), json_array_size(t.live_files));
+        rt_table_free(&t);
+        rt_cli_run_free(&r);
+        emu_admin(&E, "DELETE", "/_emulator/fault", NULL, NULL);
+        CHECK_EQ_INT(rt_cli(&r, dir, "cli-term-rerun", (const char *const *)argv), 0);
+        rt_cli_run_free(&r);
+        check_table(wh, "cli_term", WINDOWS, "cli-term");
+        rt_argv_free(argv);
+    }
+    free(wh);
+}
