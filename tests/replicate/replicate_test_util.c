@@ -115,6 +115,32 @@ int rt_emu_start(emu *e)
     return emu_start(e, args);
 }
 
+int rt_ready_regular(emu *e, int *state, const char *name, const char *measurement, int64_t start_ns,
+                     int count, int64_t step_ns, int hosts, int seed, const char **dir,
+                     char **expected)
+{
+    if (!rt_tools_ready()) return 0;
+    i2i_log_set_level(I2I_LOG_WARN);
+    if (*state < 0) {
+        *state = rt_emu_start(e) == 0;
+        if (*state) {
+            char *lp, *exp;
+            *dir = rt_dir(name);
+            lp = rt_fmt("%s/%s.lp", *dir, measurement);
+            exp = rt_fmt("%s/%s.json", *dir, measurement);
+            if (rt_gen_regular(lp, exp, measurement, start_ns, count, step_ns, hosts, seed, NULL) != 0 ||
+                rt_write_lp_file(e, name, lp) != 0)
+                *state = 0;
+            free(lp);
+            if (expected)
+                *expected = exp;
+            else
+                free(exp);
+        }
+    }
+    return *state;
+}
+
 /* Strings handed out for the life of the process (directories, token files), freed at exit. */
 static char *keep_list[256];
 static size_t nkeep;

@@ -24,6 +24,13 @@ int rt_tools_available(char *why, size_t n);
 int rt_tools_ready(void);
 /* Start the emulator with RT_TOKEN as its token (emu_start's status). */
 int rt_emu_start(emu *e);
+/* A test's set-up, done once per process (*state starts at -1, then 1 or 0): the tools checked,
+ * the emulator started, and a regular dataset (rt_gen_regular's arguments) written to database
+ * `name`, its files in rt_dir(name) (*dir). The expected rows' JSON path goes to *expected when
+ * that is not NULL. Logs at WARN. Returns 1 when everything is ready. */
+int rt_ready_regular(emu *e, int *state, const char *name, const char *measurement, int64_t start_ns,
+                     int count, int64_t step_ns, int hosts, int seed, const char **dir,
+                     char **expected);
 
 /* A fresh directory under the test tmpdir: <tmp>/<name>. Returns a static-lifetime copy. */
 const char *rt_dir(const char *name);

@@ -33,24 +33,10 @@ static const char *dir, *wh;
 
 static int ready(void)
 {
-    if (!rt_tools_ready()) return 0;
-    i2i_log_set_level(I2I_LOG_WARN);
-    if (emu_ok < 0) {
-        emu_ok = rt_emu_start(&E) == 0;
-        if (emu_ok) {
-            char *lp, *exp;
-            dir = rt_dir("failures");
-            wh = rt_fmt("%s/wh", dir);
-            lp = rt_fmt("%s/fail.lp", dir);
-            exp = rt_fmt("%s/fail.json", dir);
-            if (rt_gen_regular(lp, exp, "fail", T0, POINTS, STEP, HOSTS, 77, NULL) != 0 ||
-                rt_write_lp_file(&E, "failures", lp) != 0)
-                emu_ok = 0;
-            free(lp);
-            free(exp);
-        }
-    }
-    return emu_ok;
+    if (!rt_ready_regular(&E, &emu_ok, "failures", "fail", T0, POINTS, STEP, HOSTS, 77, &dir, NULL))
+        return 0;
+    if (!wh) wh = rt_fmt("%s/wh", dir);
+    return 1;
 }
 
 /* Fails the n-th time `point` is reached (once). */

@@ -51,26 +51,11 @@ static char *expected;
 
 static int ready(void)
 {
-    if (!rt_tools_ready()) return 0;
-    i2i_log_set_level(I2I_LOG_WARN);
-    if (emu_ok < 0) {
-        emu_ok = rt_emu_start(&E) == 0;
-        if (emu_ok) {
-            char *lp;
-            dir = rt_dir("readahead");
-            lp = rt_fmt("%s/ra.lp", dir);
-            expected = rt_fmt("%s/ra.json", dir);
-            if (rt_gen_regular(lp, expected, "ra", T0, POINTS, STEP, HOSTS, 21, NULL) != 0 ||
-                rt_write_lp_file(&E, "readahead", lp) != 0)
-                emu_ok = 0;
-            free(lp);
-        }
-    }
-    if (emu_ok) {
-        emu_admin(&E, "DELETE", "/_emulator/fault", NULL, NULL);
-        emu_admin(&E, "DELETE", "/_emulator/stats", NULL, NULL);
-    }
-    return emu_ok;
+    if (!rt_ready_regular(&E, &emu_ok, "readahead", "ra", T0, POINTS, STEP, HOSTS, 21, &dir, &expected))
+        return 0;
+    emu_admin(&E, "DELETE", "/_emulator/fault", NULL, NULL);
+    emu_admin(&E, "DELETE", "/_emulator/stats", NULL, NULL);
+    return 1;
 }
 
 typedef struct opts {

@@ -36,23 +36,7 @@ static const char *dir;
 
 static int ready(void)
 {
-    if (!rt_tools_ready()) return 0;
-    i2i_log_set_level(I2I_LOG_WARN);
-    if (emu_ok < 0) {
-        emu_ok = rt_emu_start(&E) == 0;
-        if (emu_ok) {
-            char *lp, *exp;
-            dir = rt_dir("threads");
-            lp = rt_fmt("%s/thr.lp", dir);
-            exp = rt_fmt("%s/thr.json", dir);
-            if (rt_gen_regular(lp, exp, "thr", T0, POINTS, STEP, HOSTS, 12, NULL) != 0 ||
-                rt_write_lp_file(&E, "threads", lp) != 0)
-                emu_ok = 0;
-            free(lp);
-            free(exp);
-        }
-    }
-    return emu_ok;
+    return rt_ready_regular(&E, &emu_ok, "threads", "thr", T0, POINTS, STEP, HOSTS, 12, &dir, NULL);
 }
 
 static int run(const char *wh, const char *table, const char *batch, const char *partition,
