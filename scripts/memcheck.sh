@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build="$(realpath "${1:-build-memcheck}")"
 vg=(valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet)
-for t in replicate/test_replicate_e2e replicate/test_replicate_failures source/test_source_emulator \
+for t in replicate/test_replicate_e2e replicate/test_replicate_failures replicate/test_replicate_readahead \
+         source/test_source_emulator \
          iceberg/test_iceberg_e2e catalog/test_catalog_sql_sqlite catalog/test_catalog_hadoop; do
   echo "memcheck: $t"
   (cd "$build/tests/$(dirname "$t")" && "${vg[@]}" "./$(basename "$t")" >/dev/null)
