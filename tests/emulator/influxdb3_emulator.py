@@ -3018,7 +3018,7 @@ class App:
                 raise ValueError("a fault is a JSON object")
             unknown = set(f) - {"status", "body", "count", "skip", "path", "method", "delay_ms", "close",
                                 "truncate_after_bytes", "truncate_mode", "headers", "garble_after_bytes",
-                                "garble_line", "hold_after_bytes"}
+                                "garble_line", "hold_after_bytes", "body_contains"}
             if unknown:
                 raise ValueError("unknown fault keys: %s" % ", ".join(sorted(unknown)))
             if f.get("truncate_mode", "chunk") not in ("chunk", "mid_chunk"):
@@ -3057,12 +3057,14 @@ class App:
             self.held_cv.notify_all()
         return n
 
-    def take_fault(self, method, path):
+    def take_fault(self, method, path, body=b""):
         with self.lock:
             for f in self.faults:
                 if f.get("path") and f["path"] != path:
                     continue
                 if f.get("method") and f["method"].upper() != method:
+                    continue
+                if f.get("body_contains") and f["body_contains"].encode("utf-8") not in (body or b""):
                     continue
                 if f["skip"] > 0:
                     f["skip"] -= 1
@@ -3254,7 +3256,7 @@ class Handler(BaseHTTPRequestHandler):
             if path.startswith("/_emulator/"):
                 raise self.admin(method, path, query)
             app.note_request(method, path)
-            fault = app.take_fault(method, path)
+            fault = app.take_fault(method, path, self.raw_body)
             if fault is not None:
                 if fault.get("delay_ms"):
                     time.sleep(fault["delay_ms"] / 1000.0)

@@ -991,6 +991,12 @@ class TestFaults(EmulatorTest):
         self.assertEqual(len((head + rest).splitlines()), 3000, "the held body goes on whole")
         self.assertEqual(self.emu.admin("/_emulator/stats")[1]["held"], [])
 
+    def test_body_contains_picks_the_request(self):
+        self.emu.admin("/_emulator/fault", {"status": 500, "body_contains": "SELECT 2"})
+        self.assertEqual(self.emu.sql("f", "SELECT 1 AS one", method="POST")[0], 200)
+        self.assertEqual(self.emu.sql("f", "SELECT 2 AS two", method="POST")[0], 500)
+        self.assertEqual(self.emu.sql("f", "SELECT 2 AS two", method="POST")[0], 200)
+
     def test_close_drops_the_connection_without_a_response(self):
         self.emu.admin("/_emulator/fault", {"close": True})
         with self.assertRaises((ConnectionError, http.client.HTTPException, urllib.error.URLError)):
