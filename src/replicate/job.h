@@ -27,9 +27,12 @@
  *   threads            threads for one run (default: the online cores, at most 64); 1 = one
  *                      thread; 2 or more = fetching and parsing on the calling thread while a
  *                      writer thread encodes, compresses and stores (more are not used yet)
- *   read_ahead_bytes   bound of the next window's body fetched ahead while the current window is
- *                      finished and committed (default 8 MiB when threads >= 2, else 0); 0 = off.
- *                      A whole number of bytes, at most 1 GiB.
+ *   read_ahead_bytes   bound of the read-ahead's memory: the next window's request goes out as
+ *                      soon as the current window's first byte arrived, and its body is buffered
+ *                      in one of two rings of half this size each (the other carries the current
+ *                      window) while the current window is read, written and committed (default
+ *                      8 MiB when threads >= 2, else 0); 0 = off. A whole number of bytes, at
+ *                      most 1 GiB.
  */
 #ifndef I2I_REPLICATE_JOB_H
 #define I2I_REPLICATE_JOB_H

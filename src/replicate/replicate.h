@@ -28,10 +28,12 @@
  * compresses and stores (docs/architecture.md, "The write pipeline"); the files are the same
  * bytes as with 1. Event hooks, cancel checks and commits stay on the calling thread; the fault
  * hook's "data-file.close" may be called from the writer thread (never concurrently with another
- * call of it). job->read_ahead_bytes > 0 sends the next window's request on a fetch thread as
- * soon as the current window's body is in, buffering at most that many bytes of it (source.h,
- * "read-ahead"); windows are still parsed, written and committed in order, one request's rows
- * per window, and every thread is joined before replicate_run returns.
+ * call of it). job->read_ahead_bytes > 0 keeps the next window's request in flight: two
+ * read-aheads (fetch threads, source.h "read-ahead") take turns, the next window's request sent
+ * as soon as the current window's first byte arrived and its body buffered in a ring of half of
+ * read_ahead_bytes while the current one is read live through the other; windows are still
+ * parsed, written and committed in order, one request's rows per window, and every thread is
+ * joined before replicate_run returns.
  *
  * Memory: one column batch (rows_per_batch rows; two with the write pipeline) + the Parquet
  * writers' compressed row groups + read_ahead_bytes; never proportional to a window.

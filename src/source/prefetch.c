@@ -288,8 +288,8 @@ static void ring_release(source_prefetch *pf, size_t n)
     pthread_mutex_unlock(&pf->mu);
 }
 
-int src_prefetch_consume(source_prefetch *pf, jsonl_parser *parser, int *redo, http_stats *stats,
-                         i2i_error *err)
+int src_prefetch_consume(source_prefetch *pf, jsonl_parser *parser, void (*on_data)(void *),
+                         void *data_ctx, int *redo, http_stats *stats, i2i_error *err)
 {
     int rc, frc;
     *redo = 0;
@@ -301,6 +301,11 @@ int src_prefetch_consume(source_prefetch *pf, jsonl_parser *parser, int *redo, h
         rc = ring_get(pf, &data, &n, err);
         if (rc < 0) return rc;
         if (rc == 0) break;
+        if (on_data) {
+            /* Once: the caller may start another read-ahead now (not this one: it is in use). */
+            on_data(data_ctx);
+            on_data = NULL;
+        }
         rc = jsonl_parser_feed(parser, data, n, err);
         if (rc < 0) {
             /* The parser or on_batch stopped the query (bad JSON, the writer failed, cancel):

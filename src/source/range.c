@@ -17,11 +17,22 @@ typedef struct range_ctx {
     http_stats http;
     uint64_t splits;
     uint64_t read_ahead, dropped; /* the read-ahead was used / thrown away */
+    int first_byte;               /* q->on_first_byte was called */
 } range_ctx;
+
+/* q->on_first_byte, once for the whole query: a redo or a split's next half is the same query. */
+static void note_first_byte(void *ctx)
+{
+    range_ctx *r = ctx;
+    if (r->first_byte) return;
+    r->first_byte = 1;
+    if (r->q->on_first_byte) r->q->on_first_byte(r->q->ctx);
+}
 
 static int range_sink(void *ctx, const char *data, size_t n, i2i_error *err)
 {
     range_ctx *r = ctx;
+    if (n > 0) note_first_byte(r);
     return jsonl_parser_feed(r->parser, data, n, err);
 }
 
@@ -111,7 +122,7 @@ static int query_range_top(range_ctx *r, source_prefetch *pf, i2i_error *err)
         rc = src_range_body(r->s, &r->prefix, r->q->start_ns, r->q->end_ns, &r->sql, &r->body, err);
         if (rc < 0) return rc;
         if (src_prefetch_matches(pf, &r->body)) {
-            rc = src_prefetch_consume(pf, r->parser, &redo, &r->http, err);
+            rc = src_prefetch_consume(pf, r->parser, note_first_byte, r, &redo, &r->http, err);
             if (!redo) {
                 r->read_ahead = 1;
                 return rc;

@@ -169,6 +169,13 @@ int source_batch_new(const source_schema *schema, const char *const *columns, si
  * waits meanwhile; its time counts toward query_timeout_ms), so it must not use the same source. */
 typedef int (*source_batch_fn)(void *ctx, columnar_batch *b, i2i_error *err);
 
+/* Told once per query, on the caller's thread, when the first byte of the rows' body has arrived
+ * (from a read-ahead's buffer or from the query's own request); not at all for an empty body.
+ * The server has then planned and sorted this query, so the moment suits sending the next one on
+ * another connection (the engine starts its next read-ahead here). It runs inside the transfer, as
+ * on_batch does, so it must not use the same source. */
+typedef void (*source_first_byte_fn)(void *ctx);
+
 typedef enum source_nonfinite {
     SOURCE_NONFINITE_NAN = 0, /* default: store NaN (the value existed and was NaN/+Inf/-Inf) */
     SOURCE_NONFINITE_NULL     /* store NULL */
@@ -188,6 +195,7 @@ typedef struct source_query {
                                  since discovery) fails the query with I2I_ERR_FORMAT naming it */
     source_nonfinite nonfinite; /* what a JSON null on a DOUBLE column becomes, see below */
     source_batch_fn on_batch;
+    source_first_byte_fn on_first_byte; /* optional; gets ctx */
     void *ctx;
 } source_query;
 
@@ -253,7 +261,10 @@ int source_query_range(source *s, const source_query *q, source_query_stats *sta
  * moment it is started, waiting time in a full buffer included.
  *
  * Threading: one caller thread uses a source_prefetch (start, query, discard, close); the fetch
- * thread is internal and is always joined before those return control of it. */
+ * thread is internal and is always joined before those return control of it. Two read-aheads may
+ * be used in turn (the replication engine does): while a query reads through one, its
+ * on_first_byte may start the next query's request on the other, so that request is planned by
+ * the server while the current body is transferred. */
 typedef struct source_prefetch source_prefetch;
 
 /* Open a read-ahead with its own connection configured as cfg (cfg->cancel is polled while

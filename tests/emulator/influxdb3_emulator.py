@@ -2989,6 +2989,9 @@ class App:
         self.process_id = str(uuid.uuid4())
         self.lock = threading.Lock()
         self.faults = []
+        # responses stopped mid-body by a hold_after_bytes fault: [query text, released flag]
+        self.held = []
+        self.held_cv = threading.Condition(self.lock)
         self.reset_stats()
 
     def reset_stats(self):
@@ -3015,7 +3018,7 @@ class App:
                 raise ValueError("a fault is a JSON object")
             unknown = set(f) - {"status", "body", "count", "skip", "path", "method", "delay_ms", "close",
                                 "truncate_after_bytes", "truncate_mode", "headers", "garble_after_bytes",
-                                "garble_line"}
+                                "garble_line", "hold_after_bytes", "body_contains"}
             if unknown:
                 raise ValueError("unknown fault keys: %s" % ", ".join(sorted(unknown)))
             if f.get("truncate_mode", "chunk") not in ("chunk", "mid_chunk"):
@@ -3028,12 +3031,40 @@ class App:
             self.faults.extend(faults)
         return len(faults)
 
-    def take_fault(self, method, path):
+    # A held response waits for an explicit release, never for a duration, so a test can look at
+    # what its client does while a body is mid-way (e.g. which other requests it sends). The bound
+    # only keeps a forgotten hold from blocking a handler thread forever.
+    HOLD_MAX_S = 120
+
+    def hold(self, q):
+        with self.held_cv:
+            entry = [q or "", False]
+            self.held.append(entry)
+            self.held_cv.notify_all()
+            self.held_cv.wait_for(lambda: entry[1], timeout=self.HOLD_MAX_S)
+            if entry in self.held:
+                self.held.remove(entry)
+
+    def release(self, match=None):
+        """Release the held responses whose query contains match (all when None)."""
+        n = 0
+        with self.held_cv:
+            for entry in list(self.held):
+                if match is None or match in entry[0]:
+                    entry[1] = True
+                    self.held.remove(entry)
+                    n += 1
+            self.held_cv.notify_all()
+        return n
+
+    def take_fault(self, method, path, body=b""):
         with self.lock:
             for f in self.faults:
                 if f.get("path") and f["path"] != path:
                     continue
                 if f.get("method") and f["method"].upper() != method:
+                    continue
+                if f.get("body_contains") and f["body_contains"].encode("utf-8") not in (body or b""):
                     continue
                 if f["skip"] > 0:
                     f["skip"] -= 1
@@ -3207,6 +3238,8 @@ class Handler(BaseHTTPRequestHandler):
         self.close_after = False
         self.truncate = None
         self.garble = None
+        self.hold = None
+        self.cur_query = None
         url = urlsplit(self.path)
         path = url.path
         query = url.query if "?" in self.path else None
@@ -3223,7 +3256,7 @@ class Handler(BaseHTTPRequestHandler):
             if path.startswith("/_emulator/"):
                 raise self.admin(method, path, query)
             app.note_request(method, path)
-            fault = app.take_fault(method, path)
+            fault = app.take_fault(method, path, self.raw_body)
             if fault is not None:
                 if fault.get("delay_ms"):
                     time.sleep(fault["delay_ms"] / 1000.0)
@@ -3238,6 +3271,8 @@ class Handler(BaseHTTPRequestHandler):
                                    fault.get("garble_line", '{"time": not json at all}'))
                 if fault.get("truncate_after_bytes") is not None:
                     self.truncate = (int(fault["truncate_after_bytes"]), fault.get("truncate_mode", "chunk"))
+                if fault.get("hold_after_bytes") is not None:
+                    self.hold = int(fault["hold_after_bytes"])
             if method == "OPTIONS":
                 raise Response(204, b"", headers=[("access-control-allow-methods", "*"),
                                                   ("access-control-allow-headers", "*"),
@@ -3556,6 +3591,7 @@ class Handler(BaseHTTPRequestHandler):
             app.note_query(db_name, q, r.status)
             raise r
         app.note_query(db_name, q, 200)
+        self.cur_query = q
         self.run_plan(plan, fmt, conn, cur)
 
     def query_error(self, e):
@@ -3753,6 +3789,16 @@ class Handler(BaseHTTPRequestHandler):
             self.garble = None
             self.wfile.write(frame(bad))
             self.sent += len(bad)
+        if self.hold is not None and self.sent + len(data) > self.hold:
+            # send up to byte N (as its own chunk), then wait for POST /_emulator/release
+            room = self.hold - self.sent
+            self.hold = None
+            if room > 0:
+                self.wfile.write(frame(data[:room]))
+                self.sent += room
+                data = data[room:]
+            self.wfile.flush()
+            self.server.app.hold(self.cur_query)
         if self.truncate is not None:
             limit, mode = self.truncate
             room = limit - self.sent
@@ -3885,7 +3931,11 @@ class Handler(BaseHTTPRequestHandler):
             if method == "DELETE":
                 with app.lock:
                     app.faults = []
+                app.release()
                 return ok({"faults": []})
+        if path == "/_emulator/release" and method == "POST":
+            match = body.get("match") if isinstance(body, dict) else None
+            return ok({"released": app.release(match)})
         if path == "/_emulator/config":
             if method == "POST":
                 try:
@@ -3897,7 +3947,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_emulator/stats":
             if method == "GET":
                 with app.lock:
-                    return ok(app.stats)
+                    return ok(dict(app.stats, held=[e[0] for e in app.held]))
             if method == "DELETE":
                 app.reset_stats()
                 return ok({})
@@ -3905,6 +3955,7 @@ class Handler(BaseHTTPRequestHandler):
             app.store.reset()
             with app.lock:
                 app.faults = []
+            app.release()
             app.reset_stats()
             return ok({"reset": True})
         return Response(404, "Not found", ok=False)

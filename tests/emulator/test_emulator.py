@@ -974,6 +974,29 @@ class TestFaults(EmulatorTest):
             conn.close()
         self.assertEqual(len(self.emu.sql("f", "SELECT v FROM m")[2].splitlines()), 3000, "next query is whole")
 
+    def test_hold_stops_the_body_mid_way_until_released(self):
+        self.emu.admin("/_emulator/fault", {"hold_after_bytes": 1000})
+        conn = http.client.HTTPConnection("127.0.0.1", self.emu.port, timeout=30)
+        conn.request("GET", "/api/v3/query_sql?db=f&format=jsonl&q=SELECT+v+FROM+m",
+                     headers={"Authorization": "Bearer " + TOKEN})
+        r = conn.getresponse()
+        self.assertEqual(r.status, 200)
+        head = r.read(1000)  # the first 1000 body bytes arrive while the rest is held
+        self.assertEqual(len(head), 1000)
+        self.assertEqual(self.emu.admin("/_emulator/stats")[1]["held"], ["SELECT v FROM m"])
+        self.assertEqual(self.emu.admin("/_emulator/release", {"match": "no such query"})[1]["released"], 0)
+        self.assertEqual(self.emu.admin("/_emulator/release", {"match": "FROM m"})[1]["released"], 1)
+        rest = r.read()
+        conn.close()
+        self.assertEqual(len((head + rest).splitlines()), 3000, "the held body goes on whole")
+        self.assertEqual(self.emu.admin("/_emulator/stats")[1]["held"], [])
+
+    def test_body_contains_picks_the_request(self):
+        self.emu.admin("/_emulator/fault", {"status": 500, "body_contains": "SELECT 2"})
+        self.assertEqual(self.emu.sql("f", "SELECT 1 AS one", method="POST")[0], 200)
+        self.assertEqual(self.emu.sql("f", "SELECT 2 AS two", method="POST")[0], 500)
+        self.assertEqual(self.emu.sql("f", "SELECT 2 AS two", method="POST")[0], 200)
+
     def test_close_drops_the_connection_without_a_response(self):
         self.emu.admin("/_emulator/fault", {"close": True})
         with self.assertRaises((ConnectionError, http.client.HTTPException, urllib.error.URLError)):

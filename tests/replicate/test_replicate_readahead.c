@@ -10,6 +10,13 @@
  *                      past the end was ever queried (the last window reads nothing ahead), the
  *                      snapshot log holds the six windows committed in order, and DuckDB reads
  *                      back every row once.
+ *   next_request_goes_out_while_the_body_arrives   the emulator holds each window's body after
+ *                      4000 bytes until the test releases it (hold_after_bytes): at window k's
+ *                      first batch, with k's body still held mid-way, window k+1's request is
+ *                      already in the query log (two read-aheads take turns: k+1's request went
+ *                      out at k's first byte, so its planning overlaps k's transfer). The old
+ *                      read-ahead (request once k's body was complete) and read_ahead_bytes 0 fail
+ *                      this check. Each window queried once, nothing past the end, every row once.
  *   read_ahead_failures_are_redone   the request read ahead for window 2 fails: a 500 and a
  *                      connection reset before the reply are retried by the fetch thread; a body
  *                      cut mid-stream before any row of it was handed out is thrown away and
@@ -18,6 +25,9 @@
  *                      the windows before kept) and a rerun completes the table once. A server
  *                      that refuses every window for its file limit: each read-ahead is thrown
  *                      away and the window is split by the run's own requests, every row once.
+ *                      With the two read-aheads: windows 2 and 3 (one in each) both cut, a 500
+ *                      on 2 with a cut on 3, and a cut on 3 alone (it fails while window 2 is read
+ *                      through the other): each failure redone by one request, every row once.
  *   cancel_during_read_ahead_leaves_nothing   a stop while the read-ahead's request is still
  *                      waiting for the server (delayed by the emulator), both between windows and
  *                      while the run waits for its bytes, returns CANCELLED with the fetch thread
@@ -125,6 +135,45 @@ out:
     return n;
 }
 
+/* `>= '<start>'`: in a window's request body and its query text, in no other window's (a fault's
+ * body_contains, a held response's release match). */
+static char *window_mark(int64_t start_ns)
+{
+    char t[48];
+    i2i_time_format_rfc3339(start_ns, t, sizeof t);
+    return rt_fmt(">= '%s'", t);
+}
+
+/* How many responses the emulator holds mid-body (hold_after_bytes) whose query contains mark. */
+static int held(const char *mark)
+{
+    i2i_buf body = I2I_BUF_INIT;
+    json_t *stats, *q;
+    size_t i;
+    int n = -1;
+    if (emu_admin(&E, "GET", "/_emulator/stats", NULL, &body) == 200 && i2i_buf_cstr(&body) &&
+        (stats = json_loads((const char *)body.data, 0, NULL)) != NULL) {
+        n = 0;
+        json_array_foreach(json_object_get(stats, "held"), i, q) {
+            const char *text = json_string_value(q);
+            n += text && strstr(text, mark) != NULL;
+        }
+        json_decref(stats);
+    }
+    i2i_buf_free(&body);
+    return n;
+}
+
+/* Let the held responses whose query contains mark go on. */
+static void release(const char *mark)
+{
+    json_t *j = json_pack("{ss}", "match", mark);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    if (text) emu_admin(&E, "POST", "/_emulator/release", text, NULL);
+    free(text);
+    json_decref(j);
+}
+
 /* Index in the query log of the first query starting at start_ns (for a fault's `skip`), or -1. */
 static int query_index(int64_t start_ns)
 {
@@ -151,6 +200,17 @@ static int queue_fault(const char *fmt, int skip)
     char *spec = rt_fmt(fmt, skip);
     long st = emu_admin(&E, "POST", "/_emulator/fault", spec, NULL);
     free(spec);
+    return st == 200 ? 0 : -1;
+}
+
+/* A fault (JSON object text without braces) for the request of the window starting at start_ns. */
+static int queue_window_fault(const char *fault, int64_t start_ns)
+{
+    char *mark = window_mark(start_ns);
+    char *spec = rt_fmt("{%s,\"count\":1,\"path\":\"" QUERY "\",\"body_contains\":\"%s\"}", fault, mark);
+    long st = emu_admin(&E, "POST", "/_emulator/fault", spec, NULL);
+    free(spec);
+    free(mark);
     return st == 200 ? 0 : -1;
 }
 
@@ -273,6 +333,108 @@ TEST(request_for_next_window_precedes_commit)
     free(wh);
 }
 
+/* ------------------------------------------------------------------ overlap with the transfer */
+
+typedef struct midway {
+    int ahead;             /* read-ahead expected on */
+    int first[WINDOWS];    /* window k's first batch was handed out */
+    int seen[WINDOWS];     /* ... and window k+1's request was in the log then */
+    int held[WINDOWS];     /* ... while the emulator still held window k's body mid-way */
+} midway;
+
+/* At window k's first batch (its body is held by the emulator after a few KiB, so the rest of it
+ * has not been sent): window k+1's request must already be in the query log. The old read-ahead
+ * sent it only once window k's whole body was in, which cannot happen while it is held, so this
+ * waits (up to a hang guard) and fails. Then window k's body is released. */
+static int on_midway(void *ctx, const replicate_progress *p, i2i_error *err)
+{
+    midway *o = ctx;
+    char *mine;
+    int k;
+    (void)err;
+    if (p->event != REPLICATE_EVENT_BATCH) return 0;
+    k = (int)((p->window_start - T0) / HOUR);
+    if (k < 0 || k >= WINDOWS || o->first[k]) return 0;
+    o->first[k] = 1;
+    if (k + 1 >= WINDOWS) return 0; /* the last window: nothing to read ahead, nothing held */
+    mine = window_mark(p->window_start);
+    {
+        int64_t deadline = i2i_monotonic_ns() + (o->ahead ? 60 : 0) * I2I_NS_PER_S;
+        for (;;) {
+            if (queries_at(p->window_end, 0) > 0) {
+                o->seen[k] = 1;
+                break;
+            }
+            if (i2i_monotonic_ns() >= deadline) {
+                o->ahead = 0; /* failed already: do not wait at the next windows */
+                break;
+            }
+            usleep(20000);
+        }
+    }
+    o->held[k] = held(mine) == 1;
+    release(mine);
+    free(mine);
+    return 0;
+}
+
+/* Hold every window's body but the last after 4000 bytes (about 30 rows; batches of 5 rows). */
+static int hold_windows(void)
+{
+    int k, rc = 0;
+    for (k = 0; k + 1 < WINDOWS && rc == 0; k++) {
+        char *mark = window_mark(T0 + k * HOUR);
+        json_t *f = json_pack("{si ss ss}", "hold_after_bytes", 4000, "path", QUERY, "body_contains", mark);
+        char *text = f ? json_dumps(f, JSON_COMPACT) : NULL;
+        rc = text && emu_admin(&E, "POST", "/_emulator/fault", text, NULL) == 200 ? 0 : -1;
+        free(text);
+        json_decref(f);
+        free(mark);
+    }
+    return rc;
+}
+
+TEST(next_request_goes_out_while_the_body_arrives)
+{
+    midway mw;
+    opts o = {-1, 5, on_midway, &mw, NULL};
+    replicate_result res;
+    i2i_error err;
+    char *wh;
+    int k;
+
+    REQUIRE(ready());
+    wh = rt_fmt("%s/wh-midway", dir);
+    memset(&mw, 0, sizeof mw);
+    mw.ahead = 1;
+    REQUIRE(hold_windows() == 0);
+    CHECK_OK(run(wh, "midway", &o, &res, &err), &err);
+    emu_admin(&E, "DELETE", "/_emulator/fault", NULL, NULL); /* releases anything left held */
+    CHECK_EQ_INT(res.windows_committed, WINDOWS);
+    CHECK_EQ_INT(res.read_ahead_used, WINDOWS - 1);
+    CHECK_EQ_INT(res.read_ahead_dropped, 0);
+    for (k = 0; k + 1 < WINDOWS; k++) {
+        if (!mw.seen[k] || !mw.held[k])
+            fprintf(stderr, "  window %d: request of window %d logged %d, body held %d\n", k, k + 1,
+                    mw.seen[k], mw.held[k]);
+        CHECK(mw.first[k] && mw.seen[k] && mw.held[k]);
+    }
+    CHECK_EQ_INT(queries_at(T0 + WINDOWS * HOUR, 1), 0); /* nothing read ahead past the end */
+    for (k = 0; k < WINDOWS; k++) CHECK_EQ_INT(queries_at(T0 + k * HOUR, 0), 1);
+    check_table(wh, "midway", WINDOWS, "midway");
+
+    /* Without read-ahead the next request waits for the commit: the same check fails. */
+    emu_admin(&E, "DELETE", "/_emulator/stats", NULL, NULL);
+    memset(&mw, 0, sizeof mw);
+    o.read_ahead = 0;
+    REQUIRE(hold_windows() == 0);
+    CHECK_OK(run(wh, "midway_off", &o, &res, &err), &err);
+    emu_admin(&E, "DELETE", "/_emulator/fault", NULL, NULL);
+    for (k = 0; k + 1 < WINDOWS; k++) CHECK(mw.first[k] && !mw.seen[k] && mw.held[k]);
+    check_table(wh, "midway_off", WINDOWS, "midway-off");
+    free(wh);
+}
+
 /* ------------------------------------------------------------------ failures of a read-ahead */
 
 TEST(read_ahead_failures_are_redone)
@@ -315,6 +477,38 @@ TEST(read_ahead_failures_are_redone)
         CHECK(fault_used());
         check_table(wh, table, WINDOWS, table);
         free(table);
+    }
+
+    /* Two read-aheads take turns: window 2 is read through one while window 3's request, sent at
+     * window 2's first byte, buffers in the other. A failure of either or both is redone. */
+    {
+        static const char *cut = "\"truncate_after_bytes\":3000,\"truncate_mode\":\"mid_chunk\"";
+        static const struct {
+            const char *label, *f2, *f3; /* the faults of windows 2 and 3 (NULL = none) */
+            int used, dropped, logged2, logged3, extra;
+        } pairs[] = {
+            {"cut_2_3", "c", "c", WINDOWS - 3, 2, 2, 2, 2},
+            {"500_2_cut_3", "\"status\":500", "c", WINDOWS - 2, 1, 1, 2, 2},
+            {"cut_3", NULL, "c", WINDOWS - 2, 1, 1, 2, 1},
+        };
+        for (i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+            char *table = rt_fmt("pair_%s", pairs[i].label);
+            emu_admin(&E, "DELETE", "/_emulator/stats", NULL, NULL);
+            if (pairs[i].f2)
+                REQUIRE(queue_window_fault(strcmp(pairs[i].f2, "c") ? pairs[i].f2 : cut, T0 + 2 * HOUR) == 0);
+            REQUIRE(queue_window_fault(strcmp(pairs[i].f3, "c") ? pairs[i].f3 : cut, T0 + 3 * HOUR) == 0);
+            CHECK_OK(run(wh, table, &o, &res, &err), &err);
+            printf("  %s: read ahead used %lld, dropped %lld\n", pairs[i].label, (long long)res.read_ahead_used,
+                   (long long)res.read_ahead_dropped);
+            CHECK_EQ_INT(res.read_ahead_used, pairs[i].used);
+            CHECK_EQ_INT(res.read_ahead_dropped, pairs[i].dropped);
+            CHECK_EQ_INT(queries_at(T0 + 2 * HOUR, 0), pairs[i].logged2);
+            CHECK_EQ_INT(queries_at(T0 + 3 * HOUR, 0), pairs[i].logged3);
+            CHECK_EQ_INT(emu_request_count(&E, "POST " QUERY), base + pairs[i].extra);
+            CHECK(fault_used());
+            check_table(wh, table, WINDOWS, table);
+            free(table);
+        }
     }
 
     /* Rows of the cut request were handed out (batches of 20 rows): no retry may add them again. */

@@ -1,6 +1,6 @@
 /* The source layer against the InfluxDB 3 emulator: discovery, exact values, weird names,
- * auth, retries, truncation and file-limit splitting. One emulator serves the whole file; each
- * test uses its own database and clears faults and counters first. */
+ * auth, retries, truncation, file-limit splitting and on_first_byte. One emulator serves the
+ * whole file; each test uses its own database and clears faults and counters first. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -28,21 +28,27 @@ static int need_emu(void)
     return emu_ok;
 }
 
+/* The config every test's connection uses (a read-ahead's too): short retry waits. */
+static void test_config(source_config *c, const char *db, const char *token)
+{
+    source_config_defaults(c);
+    c->url = E.url;
+    c->database = db;
+    c->token = token;
+    c->max_retries = 3;
+    c->retry_base_ms = 5;
+    c->retry_max_ms = 40;
+    c->connect_timeout_ms = 5000;
+    c->query_timeout_ms = 60000;
+    c->min_split_ns = 60 * I2I_NS_PER_S;
+}
+
 static source *open_source(const char *db, const char *token)
 {
     source_config cfg;
     source *s = NULL;
     i2i_error err;
-    source_config_defaults(&cfg);
-    cfg.url = E.url;
-    cfg.database = db;
-    cfg.token = token;
-    cfg.max_retries = 3;
-    cfg.retry_base_ms = 5;
-    cfg.retry_max_ms = 40;
-    cfg.connect_timeout_ms = 5000;
-    cfg.query_timeout_ms = 60000;
-    cfg.min_split_ns = 60 * I2I_NS_PER_S;
+    test_config(&cfg, db, token);
     if (source_open(&cfg, &s, &err) != 0) {
         fprintf(stderr, "source_open: %s\n", err.msg);
         return NULL;
@@ -602,5 +608,103 @@ TEST(time_bounds_with_and_without_file_limit)
     CHECK_EQ_INT(empty, 0);
     CHECK_EQ_INT(lo, T0 - 5 * 86400 * I2I_NS_PER_S + 17);
     CHECK_EQ_INT(hi, T0 - 5 * 86400 * I2I_NS_PER_S + 17 + 59 * 3 * 3600 * I2I_NS_PER_S);
+    source_close(s);
+}
+
+/* ---------------------------------------------------------------- on_first_byte */
+
+typedef struct firsts {
+    rows r; /* first: collect_rows gets the same ctx */
+    int calls;
+    size_t rows_then; /* rows handed out when it was called */
+} firsts;
+
+static void on_first(void *ctx)
+{
+    firsts *f = ctx;
+    f->calls++;
+    f->rows_then = f->r.n;
+}
+
+/* [start, end) of table with on_first_byte, through pf (started first) when pf is given. */
+static int query_firsts(source *s, source_prefetch *pf, const char *table, int64_t start, int64_t end,
+                        firsts *f, source_query_stats *st, i2i_error *err)
+{
+    source_schema *sc = NULL;
+    columnar_batch *b = NULL;
+    source_query q;
+    int rc = source_discover_schema(s, table, &sc, err);
+    if (rc == 0) rc = source_batch_new(sc, NULL, 0, 16, &b, err);
+    if (rc == 0) {
+        memset(&q, 0, sizeof q);
+        q.table = table;
+        q.batch = b;
+        q.start_ns = start;
+        q.end_ns = end;
+        q.on_batch = collect_rows;
+        q.on_first_byte = on_first;
+        q.ctx = f;
+        if (pf) rc = source_prefetch_start(pf, &q, err);
+        if (rc == 0) rc = source_query_range_ahead(s, pf, &q, st, err);
+    }
+    columnar_batch_free(b);
+    source_schema_free(sc);
+    return rc;
+}
+
+/* Told once per query before any row, whether the body comes in one request, in the halves of a
+ * file-limit split, or from a read-ahead's ring; never for an empty body. */
+TEST(on_first_byte_once_per_query_before_any_row)
+{
+    source *s;
+    source_prefetch *pf = NULL;
+    source_config cfg;
+    firsts f;
+    source_query_stats st;
+    i2i_error err;
+    const int n = 400;
+    const int64_t step = 7 * I2I_NS_PER_S;
+    const int64_t end = T0 + 3 * 3600 * I2I_NS_PER_S;
+    REQUIRE(need_emu());
+    REQUIRE((s = open_source("first_db", TOKEN)) != NULL);
+    write_series(s, "m", T0 + 123, step, n);
+
+    memset(&f, 0, sizeof f);
+    memset(&st, 0, sizeof st);
+    REQUIRE_OK(query_firsts(s, NULL, "m", T0, end, &f, &st, &err), &err);
+    check_series(&f.r, T0 + 123, step, n);
+    CHECK_EQ_INT(f.calls, 1);
+    CHECK_EQ_INT(f.rows_then, 0);
+    rows_free(&f.r);
+
+    emu_admin(&E, "POST", "/_emulator/config", "{\"file_limit\":5,\"gen1_seconds\":60}", NULL);
+    memset(&f, 0, sizeof f);
+    memset(&st, 0, sizeof st);
+    REQUIRE_OK(query_firsts(s, NULL, "m", T0, end, &f, &st, &err), &err);
+    emu_admin(&E, "POST", "/_emulator/config", "{\"file_limit\":432,\"gen1_seconds\":600}", NULL);
+    CHECK(st.splits >= 8);
+    check_series(&f.r, T0 + 123, step, n);
+    CHECK_EQ_INT(f.calls, 1);
+    CHECK_EQ_INT(f.rows_then, 0);
+    rows_free(&f.r);
+
+    test_config(&cfg, "first_db", TOKEN);
+    REQUIRE_OK(source_prefetch_open(&cfg, 4096, NULL, NULL, &pf, &err), &err);
+    memset(&f, 0, sizeof f);
+    memset(&st, 0, sizeof st);
+    REQUIRE_OK(query_firsts(s, pf, "m", T0, end, &f, &st, &err), &err);
+    CHECK_EQ_INT(st.read_ahead, 1);
+    check_series(&f.r, T0 + 123, step, n);
+    CHECK_EQ_INT(f.calls, 1);
+    CHECK_EQ_INT(f.rows_then, 0);
+    rows_free(&f.r);
+
+    memset(&f, 0, sizeof f); /* an empty range: no byte, no call; the same through a read-ahead */
+    REQUIRE_OK(query_firsts(s, NULL, "m", end, end + 3600 * I2I_NS_PER_S, &f, NULL, &err), &err);
+    REQUIRE_OK(query_firsts(s, pf, "m", end, end + 3600 * I2I_NS_PER_S, &f, NULL, &err), &err);
+    CHECK_EQ_INT(f.r.n, 0);
+    CHECK_EQ_INT(f.calls, 0);
+    rows_free(&f.r);
+    source_prefetch_close(pf);
     source_close(s);
 }
