@@ -102,39 +102,6 @@ static int run(const char *wh, const char *table, const opts *o, replicate_resul
 
 /* ------------------------------------------------------------------ the emulator's query log */
 
-/* The range queries start with `WHERE "time" >= '<start>'`; this is that text for a start. */
-static char *start_clause(int64_t start_ns)
-{
-    char t[48];
-    i2i_time_format_rfc3339(start_ns, t, sizeof t);
-    return rt_fmt("\"time\" >= '%s'", t);
-}
-
-/* How many queries of the log start at start_ns; with `after` set, at start_ns or later. */
-static int queries_at(int64_t start_ns, int after)
-{
-    i2i_buf body = I2I_BUF_INIT;
-    json_t *stats, *q;
-    size_t i, w;
-    int n = -1;
-    if (emu_admin(&E, "GET", "/_emulator/stats", NULL, &body) != 200 || !i2i_buf_cstr(&body)) goto out;
-    stats = json_loads((const char *)body.data, 0, NULL);
-    if (!stats) goto out;
-    n = 0;
-    json_array_foreach(json_object_get(stats, "queries"), i, q) {
-        const char *text = json_string_value(json_object_get(q, "q"));
-        for (w = 0; text && w <= (after ? 48 : 0); w++) {
-            char *clause = start_clause(start_ns + (int64_t)w * HOUR);
-            if (strstr(text, clause)) n++;
-            free(clause);
-        }
-    }
-    json_decref(stats);
-out:
-    i2i_buf_free(&body);
-    return n;
-}
-
 /* `>= '<start>'`: in a window's request body and its query text, in no other window's (a fault's
  * body_contains, a held response's release match). */
 static char *window_mark(int64_t start_ns)
@@ -144,23 +111,56 @@ static char *window_mark(int64_t start_ns)
     return rt_fmt(">= '%s'", t);
 }
 
+/* The range queries start with `WHERE "time" >= '<start>'`; this is that text for a start. */
+static char *start_clause(int64_t start_ns)
+{
+    char *mark = window_mark(start_ns), *clause = rt_fmt("\"time\" %s", mark);
+    free(mark);
+    return clause;
+}
+
+/* The emulator's /_emulator/stats document (json_decref it), or NULL. */
+static json_t *emu_stats(void)
+{
+    i2i_buf body = I2I_BUF_INIT;
+    json_t *stats = NULL;
+    if (emu_admin(&E, "GET", "/_emulator/stats", NULL, &body) == 200 && i2i_buf_cstr(&body))
+        stats = json_loads((const char *)body.data, 0, NULL);
+    i2i_buf_free(&body);
+    return stats;
+}
+
+/* How many queries of the log start at start_ns; with `after` set, at start_ns or later. */
+static int queries_at(int64_t start_ns, int after)
+{
+    json_t *stats = emu_stats(), *q;
+    size_t i, w;
+    int n = 0;
+    if (!stats) return -1;
+    json_array_foreach(json_object_get(stats, "queries"), i, q) {
+        const char *text = json_string_value(json_object_get(q, "q"));
+        for (w = 0; text && w <= (after ? 48 : 0); w++) {
+            char *clause = start_clause(start_ns + (int64_t)w * HOUR);
+            if (strstr(text, clause)) n++;
+            free(clause);
+        }
+    }
+    json_decref(stats);
+    return n;
+}
+
 /* How many responses the emulator holds mid-body (hold_after_bytes) whose query contains mark. */
 static int held(const char *mark)
 {
-    i2i_buf body = I2I_BUF_INIT;
-    json_t *stats, *q;
+    json_t *stats = emu_stats(), *q;
     size_t i;
-    int n = -1;
-    if (emu_admin(&E, "GET", "/_emulator/stats", NULL, &body) == 200 && i2i_buf_cstr(&body) &&
-        (stats = json_loads((const char *)body.data, 0, NULL)) != NULL) {
-        n = 0;
-        json_array_foreach(json_object_get(stats, "held"), i, q) {
-            const char *text = json_string_value(q);
-            n += text && strstr(text, mark) != NULL;
-        }
-        json_decref(stats);
+    int n = 0;
+    if (!stats) return -1;
+    json_array_foreach(json_object_get(stats, "held"), i, q) {
+        const char *text = json_string_value(q);
+        n += text && strstr(text, mark) != NULL;
     }
-    i2i_buf_free(&body);
+    json_decref(stats);
     return n;
 }
 
@@ -177,13 +177,11 @@ static void release(const char *mark)
 /* Index in the query log of the first query starting at start_ns (for a fault's `skip`), or -1. */
 static int query_index(int64_t start_ns)
 {
-    i2i_buf body = I2I_BUF_INIT;
-    json_t *stats, *q;
+    json_t *stats = emu_stats(), *q;
     size_t i;
     int idx = -1;
     char *clause = start_clause(start_ns);
-    if (emu_admin(&E, "GET", "/_emulator/stats", NULL, &body) == 200 && i2i_buf_cstr(&body) &&
-        (stats = json_loads((const char *)body.data, 0, NULL)) != NULL) {
+    if (stats) {
         json_array_foreach(json_object_get(stats, "queries"), i, q) {
             const char *text = json_string_value(json_object_get(q, "q"));
             if (idx < 0 && text && strstr(text, clause)) idx = (int)i;
@@ -191,7 +189,6 @@ static int query_index(int64_t start_ns)
         json_decref(stats);
     }
     free(clause);
-    i2i_buf_free(&body);
     return idx;
 }
 
