@@ -164,6 +164,22 @@ static int held(const char *mark)
     return n;
 }
 
+/* Whether a query of the window starting at start_ns reaches the log: waited for up to 60 s while
+ * *ahead (read-ahead expected), else looked at once. A miss clears *ahead, so later windows of a
+ * run that failed already do not wait again. The bound only keeps a broken build from hanging. */
+static int wait_for_query(int64_t start_ns, int *ahead)
+{
+    int64_t deadline = i2i_monotonic_ns() + (*ahead ? 60 : 0) * I2I_NS_PER_S;
+    for (;;) {
+        if (queries_at(start_ns, 0) > 0) return 1;
+        if (i2i_monotonic_ns() >= deadline) {
+            *ahead = 0;
+            return 0;
+        }
+        usleep(20000);
+    }
+}
+
 /* Let the held responses whose query contains mark go on. */
 static void release(const char *mark)
 {
@@ -275,18 +291,7 @@ static int on_overlap(void *ctx, const replicate_progress *p, i2i_error *err)
         /* The commit waits for this hook: the request must arrive meanwhile. Without read-ahead
          * nothing is sent until the commit is done, so there is nothing to wait for. The 60 s
          * bound only keeps a broken build from hanging. */
-        int64_t deadline = i2i_monotonic_ns() + (o->ahead ? 60 : 0) * I2I_NS_PER_S;
-        for (;;) {
-            if (queries_at(p->window_end, 0) > 0) {
-                o->seen[k] = 1;
-                break;
-            }
-            if (i2i_monotonic_ns() >= deadline) {
-                o->ahead = 0; /* failed already: do not wait at the next windows */
-                break;
-            }
-            usleep(20000);
-        }
+        o->seen[k] = wait_for_query(p->window_end, &o->ahead);
     } else {
         o->past_end = queries_at(p->range_end, 1);
     }
@@ -355,20 +360,7 @@ static int on_midway(void *ctx, const replicate_progress *p, i2i_error *err)
     o->first[k] = 1;
     if (k + 1 >= WINDOWS) return 0; /* the last window: nothing to read ahead, nothing held */
     mine = window_mark(p->window_start);
-    {
-        int64_t deadline = i2i_monotonic_ns() + (o->ahead ? 60 : 0) * I2I_NS_PER_S;
-        for (;;) {
-            if (queries_at(p->window_end, 0) > 0) {
-                o->seen[k] = 1;
-                break;
-            }
-            if (i2i_monotonic_ns() >= deadline) {
-                o->ahead = 0; /* failed already: do not wait at the next windows */
-                break;
-            }
-            usleep(20000);
-        }
-    }
+    o->seen[k] = wait_for_query(p->window_end, &o->ahead);
     o->held[k] = held(mine) == 1;
     release(mine);
     free(mine);
