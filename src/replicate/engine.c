@@ -631,8 +631,9 @@ static int replicate_part(engine *e, int64_t start, int64_t end, int64_t next_st
         else drop_ahead(e);
     }
     if (e->pipe) {
-        /* Always joined before the writer is touched again here. A query failure is the one
-         * reported (the writer's own failure, if any, stopped the query and is that failure). */
+        /* The writer thread is idle again (pipe_stop) before the writer is touched here. A query
+         * failure is the one reported (the writer's own failure, if any, stopped the query and is
+         * that failure). */
         i2i_error werr;
         int wrc = pipe_stop(e->pipe, &werr);
         if (rc == I2I_OK && wrc < 0) {
