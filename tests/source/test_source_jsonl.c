@@ -402,6 +402,46 @@ TEST(timestamps_full_precision_and_before_1970)
     }
 }
 
+/* One parser, many rows: the parser reuses the last row's date, hour and minute when a time
+ * string starts with the same 16 bytes; every value must still equal a fresh parse. */
+TEST(timestamps_in_one_stream_match_a_fresh_parse)
+{
+    static const char *seq[] = {
+        "2024-03-01T12:00:00",           "2024-03-01T12:00:00.5",       "2024-03-01T12:00:59.999999999",
+        "2024-03-01T12:01:00.000000001", "2024-03-02T12:01:00",         "2024-04-02T12:01:00.12345678",
+        "2025-04-02T12:01:07.1",         "2025-04-02T13:01:07.123456789", "2025-04-02T13:01:07Z",
+        "2025-04-02T13:01:08",           "1969-12-31T23:59:59.9",       "1969-12-31T23:59:58",
+        "2024-02-29T23:59:59",           "2024-02-29T23:59:01.01",
+    };
+    static const columnar_field tf[] = {{"time", COLUMNAR_TIMESTAMP, COLUMNAR_NANOS}};
+    fixture f;
+    i2i_error err;
+    i2i_buf in = I2I_BUF_INIT;
+    size_t i, n = sizeof seq / sizeof seq[0];
+    for (i = 0; i < n; i++) i2i_buf_printf(&in, "{\"time\":\"%s\"}\n", seq[i]);
+    REQUIRE(fx_open(&f, tf, 1, 64, 0, 0, 0) == 0);
+    CHECK_OK(jsonl_parser_feed(f.p, (const char *)in.data, in.len, &err), &err);
+    CHECK_EQ_INT(f.b->nrows, n);
+    for (i = 0; i < n && i < f.b->nrows; i++) {
+        int64_t want = 0;
+        i2i_error e;
+        REQUIRE(i2i_time_parse(seq[i], strlen(seq[i]), 0, &want, &e) == I2I_OK);
+        if (f.b->cols[0].v.i64[i] != want)
+            i2i_test_fail(__FILE__, __LINE__, "row %zu %s -> %lld, want %lld", i, seq[i],
+                          (long long)f.b->cols[0].v.i64[i], (long long)want);
+    }
+    fx_close(&f);
+    /* A bad second after a good row of the same minute is still refused. */
+    {
+        const char *bad = "{\"time\":\"2024-03-01T12:00:00\"}\n{\"time\":\"2024-03-01T12:00:6x\"}\n";
+        REQUIRE(fx_open(&f, tf, 1, 64, 0, 0, 0) == 0);
+        if (jsonl_parser_feed(f.p, bad, strlen(bad), &err) == 0)
+            i2i_test_fail(__FILE__, __LINE__, "second 6x accepted after a row of the same minute");
+        fx_close(&f);
+    }
+    i2i_buf_free(&in);
+}
+
 TEST(doubles_round_trip_exactly)
 {
     static const char *cases[] = {
