@@ -255,3 +255,12 @@ void dw_part_value(const dw_part *p, const columnar_batch *view, size_t row,
     default: out->i = x; break;
     }
 }
+
+int dw_part_range(const dw_part *p, const columnar_batch *view, size_t row, int64_t *lo, int64_t *hi)
+{
+    const columnar_column *c;
+    if (p->col < 0) return 0;
+    c = &view->cols[p->col];
+    if (c->type != COLUMNAR_TIMESTAMP || !columnar_is_valid(c, row)) return 0;
+    return iceberg_transform_range(p->pf.transform, c->v.i64[row], p->nanos, lo, hi);
+}

@@ -333,7 +333,9 @@ int iceberg_writer_write(iceberg_writer *w, const columnar_batch *b, i2i_error *
 {
     size_t n = b->nrows, r, nruns = 0, g;
     iceberg_partition_value cur[8], prev[8], *curp = cur, *prevp = prev, *heap = NULL;
-    int rc = I2I_OK;
+    const columnar_column *part_col = NULL;
+    int64_t range_lo = 0, range_hi = 0;
+    int rc = I2I_OK, in_range = 0;
 
     if (n == 0) return I2I_OK;
     if (n > UINT32_MAX) return i2i_error_set(err, I2I_ERR_INVALID, "batch too large (%zu rows)", n);
@@ -359,10 +361,19 @@ int iceberg_writer_write(iceberg_writer *w, const columnar_batch *b, i2i_error *
         size_t i;
         for (i = 0; i < w->htab_cap; i++) w->htab[i] = SIZE_MAX;
     }
-    /* runs of equal partition tuples */
+    /* Runs of equal partition tuples. With one time partition (day(time), the usual spec) and rows
+     * sorted by time, a row whose time lies in the previous row's day (hour, month, year) is in
+     * its run: one compare instead of a transform and a key compare per row. */
+    if (w->nparts == 1 && w->parts[0].col >= 0) part_col = &w->view.cols[w->parts[0].col];
     for (r = 0; r < n; r++) {
         size_t k;
+        if (in_range && columnar_is_valid(part_col, r) && part_col->v.i64[r] >= range_lo &&
+            part_col->v.i64[r] < range_hi) {
+            w->groups[w->run_group[nruns - 1]].rows++;
+            continue;
+        }
         for (k = 0; k < w->nparts; k++) dw_part_value(&w->parts[k], &w->view, r, &curp[k]);
+        in_range = part_col && dw_part_range(&w->parts[0], &w->view, r, &range_lo, &range_hi);
         if (r == 0 || !dw_key_eq(curp, prevp, w->nparts)) {
             size_t gid = 0;
             I2I_TRY_GOTO(group_find_or_add(w, curp, &gid, err), rc, done);

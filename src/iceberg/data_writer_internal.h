@@ -99,6 +99,9 @@ uint64_t dw_key_hash(const iceberg_partition_value *k, size_t n);
 int dw_build_view(iceberg_writer *w, const columnar_batch *b, i2i_error *err);
 void dw_part_value(const dw_part *p, const columnar_batch *view, size_t row,
                    iceberg_partition_value *out);
+/* Row `row`'s partition value is a time transform of a timestamp: the range of source values that
+ * share it (iceberg_transform_range). 0 otherwise (other transforms, NULL, overflow). */
+int dw_part_range(const dw_part *p, const columnar_batch *view, size_t row, int64_t *lo, int64_t *hi);
 
 /* data_files.c: open files, rolling, LRU, descriptors */
 int dw_get_file(iceberg_writer *w, const iceberg_partition_value *key, uint64_t hash, dw_file **out,

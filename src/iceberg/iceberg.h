@@ -157,6 +157,10 @@ int32_t iceberg_transform_hour(int64_t t, int nanos);
 int32_t iceberg_transform_day(int64_t t, int nanos);
 int32_t iceberg_transform_month(int64_t t, int nanos);
 int32_t iceberg_transform_year(int64_t t, int nanos);
+/* The half-open range [lo, hi) of source values t' whose year/month/day/hour equals t's: the
+ * data writer compares sorted times against it instead of transforming every row. 0 when the
+ * transform is not one of those four or the range does not fit int64. */
+int iceberg_transform_range(iceberg_transform_id transform, int64_t t, int nanos, int64_t *lo, int64_t *hi);
 
 /* ================================================================ table */
 

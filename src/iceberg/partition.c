@@ -35,6 +35,37 @@ int32_t iceberg_transform_year(int64_t t, int nanos)
     return (int32_t)(y - 1970);
 }
 
+int iceberg_transform_range(iceberg_transform_id transform, int64_t t, int nanos, int64_t *lo, int64_t *hi)
+{
+    int64_t unit, first, next, y;
+    unsigned m, d;
+    switch (transform) {
+    case ICEBERG_TRANSFORM_HOUR:
+    case ICEBERG_TRANSFORM_DAY:
+        unit = transform == ICEBERG_TRANSFORM_HOUR ? (nanos ? NS_PER_HOUR : US_PER_HOUR)
+                                                   : (nanos ? NS_PER_DAY : US_PER_DAY);
+        first = i2i_floor_div(t, unit);
+        next = first + 1;
+        break;
+    case ICEBERG_TRANSFORM_MONTH:
+    case ICEBERG_TRANSFORM_YEAR:
+        /* in days: the first day of t's month (year) and of the next one */
+        unit = nanos ? NS_PER_DAY : US_PER_DAY;
+        i2i_civil_from_days(i2i_floor_div(t, unit), &y, &m, &d);
+        if (transform == ICEBERG_TRANSFORM_YEAR) {
+            first = i2i_days_from_civil(y, 1, 1);
+            next = i2i_days_from_civil(y + 1, 1, 1);
+        } else {
+            first = i2i_days_from_civil(y, m, 1);
+            next = m == 12 ? i2i_days_from_civil(y + 1, 1, 1) : i2i_days_from_civil(y, m + 1, 1);
+        }
+        break;
+    default: return 0;
+    }
+    if (__builtin_mul_overflow(first, unit, lo) || __builtin_mul_overflow(next, unit, hi)) return 0;
+    return 1;
+}
+
 int iceberg_time_partition_parse(const char *s, iceberg_time_partition *out, i2i_error *err)
 {
     static const char *names[] = {"day", "hour", "month", "year", "none"};

@@ -306,6 +306,61 @@ TEST(time_transforms_after_1970_match_calendar)
     CHECK_EQ_INT(iceberg_transform_day(US(19782, 0) - 1, 0), 19781);
 }
 
+static int32_t transform_of(iceberg_transform_id tr, int64_t t, int nanos)
+{
+    switch (tr) {
+    case ICEBERG_TRANSFORM_YEAR: return iceberg_transform_year(t, nanos);
+    case ICEBERG_TRANSFORM_MONTH: return iceberg_transform_month(t, nanos);
+    case ICEBERG_TRANSFORM_DAY: return iceberg_transform_day(t, nanos);
+    default: return iceberg_transform_hour(t, nanos);
+    }
+}
+
+/* The data writer trusts [lo, hi) to hold exactly the times with t's year/month/day/hour. */
+TEST(time_transform_range_is_exactly_the_values_with_the_same_result)
+{
+    static const iceberg_transform_id trs[] = {ICEBERG_TRANSFORM_YEAR, ICEBERG_TRANSFORM_MONTH,
+                                               ICEBERG_TRANSFORM_DAY, ICEBERG_TRANSFORM_HOUR};
+    int64_t ts[40];
+    size_t nt = 0, i, k;
+    int nanos;
+    uint64_t rs = 0x243F6A8885A308D3ULL;
+    ts[nt++] = 0;
+    ts[nt++] = -1;
+    ts[nt++] = US(19782, 0);      /* 2024-02-29 */
+    ts[nt++] = US(19782, 0) - 1;  /* 2024-02-28T23:59:59.999999 */
+    ts[nt++] = US(-365, 0);       /* 1969-01-01 */
+    ts[nt++] = US(-366, 23) + 1;  /* 1968-12-31T23:00:00.000001 */
+    ts[nt++] = US(10957, 0);      /* 2000-01-01 */
+    ts[nt++] = US(11016, 0) - 1;  /* 2000-02-29T23:59:59.999999 */
+    while (nt < sizeof ts / sizeof ts[0]) {
+        rs ^= rs << 13;
+        rs ^= rs >> 7;
+        rs ^= rs << 17;
+        ts[nt++] = (int64_t)(rs % (UINT64_C(200) * 365 * 86400000000)) - INT64_C(100) * 365 * 86400000000;
+    }
+    for (nanos = 0; nanos <= 1; nanos++) {
+        for (k = 0; k < sizeof trs / sizeof trs[0]; k++) {
+            for (i = 0; i < nt; i++) {
+                int64_t t = nanos ? ts[i] * 1000 + 999 : ts[i], lo = 0, hi = 0;
+                int32_t want = transform_of(trs[k], t, nanos);
+                REQUIRE(iceberg_transform_range(trs[k], t, nanos, &lo, &hi) == 1);
+                CHECK(lo <= t && t < hi);
+                CHECK_EQ_INT(transform_of(trs[k], lo, nanos), want);
+                CHECK_EQ_INT(transform_of(trs[k], hi - 1, nanos), want);
+                CHECK(transform_of(trs[k], lo - 1, nanos) != want);
+                CHECK(transform_of(trs[k], hi, nanos) != want);
+            }
+        }
+    }
+    {
+        int64_t lo, hi;
+        CHECK_EQ_INT(iceberg_transform_range(ICEBERG_TRANSFORM_IDENTITY, 5, 0, &lo, &hi), 0);
+        CHECK_EQ_INT(iceberg_transform_range(ICEBERG_TRANSFORM_BUCKET, 5, 0, &lo, &hi), 0);
+        CHECK_EQ_INT(iceberg_transform_range(ICEBERG_TRANSFORM_DAY, INT64_MAX, 1, &lo, &hi), 0);
+    }
+}
+
 TEST(partition_paths_are_human_readable)
 {
     iceberg_partition_field pf = {1, 1000, "time_day", ICEBERG_TRANSFORM_DAY, 0};
