@@ -18,11 +18,6 @@
 #include "parquet.h"
 #include "stats.h"
 
-#if defined(__GNUC__) || defined(__clang__)
-#define PQ_INLINE __attribute__((always_inline)) inline
-#else
-#define PQ_INLINE inline
-#endif
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the parquet writer copies fixed-width values as little-endian memory"
