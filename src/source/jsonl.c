@@ -36,6 +36,7 @@ struct jsonl_parser {
     uint32_t stamp;
     size_t *strcols; /* indexes of STRING columns, for the byte limit */
     size_t nstr;
+    size_t str_bytes; /* string bytes in the batch (the sum of the STRING columns' data.len) */
     size_t fixed_row_bytes;
     i2i_buf carry;   /* an incomplete line waiting for the rest */
     i2i_buf scratch; /* unescaped strings */
@@ -694,6 +695,7 @@ static int deliver(jsonl_parser *p)
     p->st.rows += n;
     p->st.batches++;
     columnar_batch_clear(b);
+    p->str_bytes = 0;
     if (rc < 0) {
         if (p->err && p->err->code == I2I_OK) i2i_error_set(p->err, rc, "batch consumer failed");
         return rc;
@@ -829,6 +831,7 @@ static const char *parse_value(jsonl_parser *p, jcol *col, int ci, const char *s
         if (!s) return NULL;
     have_string:
         rc = columnar_set_string(c, row, v, vn);
+        p->str_bytes += vn;
         if (rc != I2I_OK) {
             i2i_error_set(p->err, rc, "response line %llu: column '%s': %s",
                           (unsigned long long)p->st.lines, col->name,
@@ -909,7 +912,7 @@ static int parse_line(jsonl_parser *p, const char *s, const char *nl)
             }
             p->seen[ci] = p->stamp;
             nset++;
-            if (*s == ' ' || *s == '\t' || *s == '\r') s = skip_ws(s);
+            if ((unsigned char)*s <= ' ') s = skip_ws(s); /* one test; skip_ws keeps '\n' */
             s = parse_value(p, &p->cols[ci], ci, s);
             if (!s) return p->err ? p->err->code : I2I_ERR_FORMAT;
             prev = ci;
@@ -943,9 +946,7 @@ static int parse_line(jsonl_parser *p, const char *s, const char *nl)
     else columnar_batch_end_row(b);
     if (b->nrows >= b->capacity) return deliver(p);
     if (p->cfg.max_batch_bytes) {
-        size_t bytes = b->nrows * p->fixed_row_bytes, i;
-        for (i = 0; i < p->nstr; i++) bytes += b->cols[p->strcols[i]].data.len;
-        if (bytes >= p->cfg.max_batch_bytes) return deliver(p);
+        if (b->nrows * p->fixed_row_bytes + p->str_bytes >= p->cfg.max_batch_bytes) return deliver(p);
     }
     return I2I_OK;
 bad_key:
@@ -1164,8 +1165,11 @@ static void batch_truncate(columnar_batch *b, size_t n)
 int jsonl_parser_rollback(jsonl_parser *p)
 {
     uint64_t *cols = p->st.nonfinite_by_col;
+    size_t i;
     if (p->st.batches != p->mark_st.batches) return -1;
     batch_truncate(p->b, p->mark_rows);
+    p->str_bytes = 0;
+    for (i = 0; i < p->nstr; i++) p->str_bytes += p->b->cols[p->strcols[i]].data.len;
     p->st = p->mark_st;
     p->st.nonfinite_by_col = cols;
     memcpy(cols, p->mark_nonfinite, p->ncols * sizeof(uint64_t));
@@ -1177,6 +1181,7 @@ int jsonl_parser_rollback(jsonl_parser *p)
 void jsonl_parser_reset(jsonl_parser *p)
 {
     columnar_batch_clear(p->b);
+    p->str_bytes = 0;
     p->carry.len = 0;
     p->st.lines = 0;
 }

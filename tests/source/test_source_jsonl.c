@@ -639,6 +639,22 @@ TEST(batch_rollover_at_capacity_and_bytes)
     CHECK_EQ_INT(f.k.sizes[0], 3);
     CHECK_EQ_INT(f.k.sizes[1], 3);
     fx_close(&f);
+
+    /* the limit counts what is in the batch after a rollback: mark after row 1, row 2 rolled
+     * back, then rows 2..6 again -> still 3 + 3 */
+    {
+        size_t line = in.len / 6;
+        REQUIRE(fx_open(&f, ALL_FIELDS, NALL, 100, 0, 0, 2500) == 0);
+        REQUIRE_OK(jsonl_parser_feed(f.p, (const char *)in.data, line, &err), &err);
+        jsonl_parser_mark(f.p);
+        REQUIRE_OK(jsonl_parser_feed(f.p, (const char *)in.data + line, line, &err), &err);
+        CHECK_EQ_INT(jsonl_parser_rollback(f.p), 0);
+        REQUIRE_OK(parse_all(&f, (const char *)in.data + line, 5 * line, &err), &err);
+        CHECK_EQ_INT(f.k.batches, 2);
+        CHECK_EQ_INT(f.k.sizes[0], 3);
+        CHECK_EQ_INT(f.k.sizes[1], 3);
+        fx_close(&f);
+    }
     i2i_buf_free(&in);
 }
 
