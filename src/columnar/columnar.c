@@ -35,12 +35,13 @@ int columnar_batch_new(const columnar_field *fields, size_t nfields, size_t capa
         c->name = i2i_strdup(fields[i].name);
         c->type = fields[i].type;
         c->unit = fields[i].unit;
-        c->validity = calloc((capacity + 7) / 8, 1);
+        c->validity = malloc((capacity + 7) / 8);
         c->v.i64 = calloc(slots, value_width(c->type));
         if (!c->name || !c->validity || !c->v.i64) {
             columnar_batch_free(b);
             return i2i_error_nomem(err, "allocating column vectors");
         }
+        memset(c->validity, 0xFF, (capacity + 7) / 8);
     }
     *out = b;
     return I2I_OK;
@@ -65,7 +66,7 @@ void columnar_batch_clear(columnar_batch *b)
     size_t i;
     for (i = 0; i < b->ncols; i++) {
         columnar_column *c = &b->cols[i];
-        memset(c->validity, 0, (b->capacity + 7) / 8);
+        memset(c->validity, 0xFF, (b->capacity + 7) / 8);
         c->len = 0;
         c->null_count = 0;
         i2i_buf_reset(&c->data);
@@ -127,7 +128,6 @@ int columnar_set_string_slow_(columnar_column *c, size_t row, const char *s, siz
     if (n > UINT32_MAX - start) return I2I_ERR_RANGE;
     if (i2i_buf_append(&c->data, s, n) != I2I_OK) return I2I_ERR_NOMEM;
     c->v.off[row + 1] = start + (uint32_t)n;
-    columnar_mark_valid_(c, row);
     c->len = row + 1;
     return I2I_OK;
 }

@@ -32,7 +32,8 @@ typedef struct columnar_column {
     columnar_time_unit unit; /* COLUMNAR_TIMESTAMP only */
     size_t len;              /* values (valid or null) appended so far */
     size_t null_count;
-    uint8_t *validity;       /* bit i set = row i has a value (LSB first) */
+    uint8_t *validity;       /* bit i set = row i has a value (LSB first); bits from len on are
+                              * 1 until a row is set NULL, so storing a value never touches them */
     union {
         int64_t *i64;  /* TIMESTAMP, INT64 */
         uint64_t *u64; /* UINT64 */
@@ -81,32 +82,24 @@ static inline int columnar_is_valid(const columnar_column *c, size_t row)
 
 /* Row-wise filling. The set functions write row b->nrows of the column; each column at most once
  * per row. end_row NULL-fills the columns not set and advances nrows. */
-static inline void columnar_mark_valid_(columnar_column *c, size_t row)
-{
-    c->validity[row >> 3] |= (uint8_t)(1u << (row & 7));
-}
 static inline void columnar_set_i64(columnar_column *c, size_t row, int64_t v)
 {
     c->v.i64[row] = v;
-    columnar_mark_valid_(c, row);
     c->len = row + 1;
 }
 static inline void columnar_set_u64(columnar_column *c, size_t row, uint64_t v)
 {
     c->v.u64[row] = v;
-    columnar_mark_valid_(c, row);
     c->len = row + 1;
 }
 static inline void columnar_set_f64(columnar_column *c, size_t row, double v)
 {
     c->v.f64[row] = v;
-    columnar_mark_valid_(c, row);
     c->len = row + 1;
 }
 static inline void columnar_set_bool(columnar_column *c, size_t row, int v)
 {
     c->v.b[row] = (uint8_t)(v != 0);
-    columnar_mark_valid_(c, row);
     c->len = row + 1;
 }
 /* Strings are copied into the column's buffer; I2I_ERR_NOMEM or I2I_ERR_RANGE (> 4 GiB) on failure. */
@@ -142,7 +135,6 @@ static inline int columnar_set_string(columnar_column *c, size_t row, const char
     }
     c->data.len += n;
     c->v.off[row + 1] = start + (uint32_t)n;
-    c->validity[row >> 3] |= (uint8_t)(1u << (row & 7));
     c->len = row + 1;
     return I2I_OK;
 }

@@ -1150,9 +1150,9 @@ static void batch_truncate(columnar_batch *b, size_t n)
         size_t r, nulls = 0, nbytes = (b->capacity + 7) / 8;
         if (c->len > n) {
             if (c->type == COLUMNAR_STRING) c->data.len = c->v.off[n];
-            if (n / 8 < nbytes) {
-                c->validity[n / 8] &= (uint8_t)((1u << (n % 8)) - 1);
-                memset(c->validity + n / 8 + 1, 0, nbytes - n / 8 - 1);
+            if (n / 8 < nbytes) { /* rows from n on: valid until set NULL (columnar.h) */
+                c->validity[n / 8] |= (uint8_t)~((1u << (n % 8)) - 1);
+                memset(c->validity + n / 8 + 1, 0xFF, nbytes - n / 8 - 1);
             }
             c->len = n;
         }

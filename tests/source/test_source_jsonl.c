@@ -784,6 +784,25 @@ TEST(rollback_restores_the_batch)
     CHECK_EQ_INT(f.b->cols[7].data.len, 8);
     fx_close(&f);
 
+    /* rows rolled back had NULLs (row 1: no msg, count null); the rows that replace them have
+     * values and must read as valid */
+    {
+        const char *full = "{\"time\":\"2024-01-01T00:00:03\",\"msg\":\"m\",\"count\":7}\n";
+        const char *nulls = "{\"time\":\"2024-01-01T00:00:01\",\"count\":null}\n";
+        REQUIRE(fx_open(&f, ALL_FIELDS, NALL, 10, 0, 0, 0) == 0);
+        REQUIRE_OK(jsonl_parser_feed(f.p, full, strlen(full), &err), &err);
+        jsonl_parser_mark(f.p);
+        REQUIRE_OK(jsonl_parser_feed(f.p, nulls, strlen(nulls), &err), &err);
+        CHECK(!columnar_is_valid(&f.b->cols[7], 1) && !columnar_is_valid(&f.b->cols[4], 1));
+        CHECK_EQ_INT(jsonl_parser_rollback(f.p), 0);
+        REQUIRE_OK(jsonl_parser_feed(f.p, full, strlen(full), &err), &err);
+        CHECK_EQ_INT(f.b->nrows, 2);
+        CHECK(columnar_is_valid(&f.b->cols[7], 1) && columnar_is_valid(&f.b->cols[4], 1));
+        CHECK_EQ_INT(f.b->cols[7].null_count, 0);
+        CHECK(!columnar_is_valid(&f.b->cols[1], 1)); /* host: never given */
+        fx_close(&f);
+    }
+
     /* a delivery since the mark makes rollback impossible */
     REQUIRE(fx_open(&f, ALL_FIELDS, NALL, 1, 0, 0, 0) == 0);
     jsonl_parser_mark(f.p);
