@@ -68,7 +68,7 @@ typedef struct replicate_hooks {
     void *ctx;
     volatile int *cancel;   /* checked between batches and in retry waits; non-zero stops with
                                I2I_ERR_CANCELLED */
-    size_t rows_per_batch;  /* 0 = 65536 */
+    size_t rows_per_batch;  /* 0 = 16384 */
     /* Tests: fault injection for this run only, handed to the catalog (catalog_set_fault: the
      * "sql.*" and "rest.*" points, and through it the storage's "storage.*" and "s3.*") and the
      * data writer ("data-file.close"); the run's own point is "replicate.before-commit" (a
