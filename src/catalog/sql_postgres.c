@@ -202,20 +202,7 @@ static int pg_fail(pg_conn *c, PGresult *r, const char *sql, i2i_error *err)
                          state ? ")" : "");
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-}
+static int64_t mono_ms(void) { return i2i_monotonic_ns() / I2I_NS_PER_MS; }
 
 /* Re-establish a lost connection. The first call of an outage retries with backoff for up to
  * PG_RECONNECT_BUDGET_MS; later calls of the same outage (the caller's own retries, a settle after
@@ -239,7 +226,7 @@ static int pg_reconnect(pg_conn *c, const char *sql, i2i_error *err)
         }
         left = c->down_since_ms + PG_RECONNECT_BUDGET_MS - mono_ms();
         if (left <= 0) break;
-        sleep_ms((long)(wait < left ? wait : left));
+        i2i_sleep_ms(wait < left ? wait : left);
         if (wait < PG_RECONNECT_MAX_WAIT_MS) wait *= 2;
         if (wait > PG_RECONNECT_MAX_WAIT_MS) wait = PG_RECONNECT_MAX_WAIT_MS;
     }
@@ -381,7 +368,7 @@ static int pg_settle(void *conn, i2i_error *err)
         if (i == PG_SETTLE_TERMINATE_AFTER)
             PQclear(PQexecParams(c->pg, "SELECT pg_terminate_backend($1::int)", 1, NULL, params,
                                  NULL, NULL, 0));
-        sleep_ms(100);
+        i2i_sleep_ms(100);
     }
     return 0;
 }

@@ -43,12 +43,8 @@ int i2i_retry_wait(const i2i_retry_policy *p, int retry, int64_t retry_after_ms,
     atomic_fetch_add(&retries_total, 1);
     while (left > 0) {
         int64_t slice = p->cancel && left > CANCEL_POLL_MS ? CANCEL_POLL_MS : left;
-        struct timespec ts;
         I2I_TRY(i2i_retry_check_cancel(p, "waiting to retry", err));
-        ts.tv_sec = (time_t)(slice / 1000);
-        ts.tv_nsec = (long)(slice % 1000) * 1000000L;
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-        }
+        i2i_sleep_ms(slice);
         left -= slice;
     }
     return i2i_retry_check_cancel(p, "waiting to retry", err);

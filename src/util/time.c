@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -18,6 +19,16 @@ int64_t i2i_monotonic_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * I2I_NS_PER_S + ts.tv_nsec;
+}
+
+void i2i_sleep_ms(int64_t ms)
+{
+    struct timespec ts;
+    if (ms <= 0) return;
+    ts.tv_sec = (time_t)(ms / 1000);
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
 }
 
 /* Howard Hinnant's civil-from-days algorithms (public domain arithmetic). */

@@ -240,6 +240,8 @@ void i2i_log(i2i_log_level level, const char *fmt, ...) I2I_PRINTF(2, 3);
 /* Wall clock in ns since the epoch; monotonic clock in ns (for rates and timeouts). */
 int64_t i2i_now_ns(void);
 int64_t i2i_monotonic_ns(void);
+/* Sleep ms milliseconds (the whole time, across signals). */
+void i2i_sleep_ms(int64_t ms);
 
 /* Floor division/modulo (toward negative infinity), for time truncation before 1970. */
 static inline int64_t i2i_floor_div(int64_t a, int64_t b)
