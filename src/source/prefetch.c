@@ -45,6 +45,7 @@ struct source_prefetch {
     size_t cap, head, count;
     size_t limit;      /* the fetch thread fills up to this: cap until the caller reads, then less */
     uint64_t buffered; /* body bytes put in the ring by this fetch */
+    int retry_refused; /* ring_rollback said no: http_perform's message already says why */
     int done;          /* the fetch thread finished its request */
     int rc;            /* its result, valid once done */
     i2i_error err;
@@ -145,6 +146,7 @@ static int ring_rollback(void *ctx)
     int rc;
     pthread_mutex_lock(&pf->mu);
     rc = pf->buffered > 0 ? -1 : 0;
+    if (rc) pf->retry_refused = 1;
     pthread_mutex_unlock(&pf->mu);
     return rc;
 }
@@ -224,6 +226,7 @@ int source_prefetch_start(source_prefetch *pf, const source_query *q, i2i_error 
     pf->head = pf->count = 0;
     pf->limit = pf->cap;
     pf->buffered = 0;
+    pf->retry_refused = 0;
     pf->done = 0;
     pf->rc = I2I_OK;
     i2i_error_clear(&pf->err);
@@ -334,7 +337,7 @@ int src_prefetch_consume(source_prefetch *pf, jsonl_parser *parser, void (*on_da
     }
     if (jsonl_parser_rollback(parser) != 0) {
         /* Rows of this request were handed out already: a retry would duplicate them. */
-        if (i2i_status_retryable(frc) && pf->buffered > 0 && err && !strstr(err->msg, "already delivered"))
+        if (i2i_status_retryable(frc) && pf->buffered > 0 && err && !pf->retry_refused)
             i2i_error_wrap(err, "part of the response was already delivered, so the request cannot be "
                                 "retried; redo the whole operation");
         return frc;

@@ -507,6 +507,7 @@ TEST(read_ahead_failures_are_redone)
     CHECK_EQ_INT(run(wh, "cut_late", &o, &res, &err), I2I_ERR_TRANSIENT);
     CHECK(strstr(err.msg, "window [2026-04-01T02:00:00.000000000Z, 2026-04-01T03:00:00.000000000Z)") != NULL);
     CHECK(strstr(err.msg, "already delivered") != NULL);
+    CHECK(strstr(err.msg, "already delivered") && !strstr(strstr(err.msg, "already delivered") + 1, "already delivered"));
     CHECK(strstr(err.msg, "nothing committed for it") != NULL);
     CHECK_EQ_INT(res.windows_committed, 2);
     {
