@@ -39,13 +39,16 @@ static void shared_log_line(void *ctx, i2i_log_level level, const char *line)
  * (columnar_batch_swap, no copy), so memory stays at two batches whatever the window. The writer
  * gets exactly the batches, in exactly the order, that the one-thread path would write, so the
  * files are the same bytes whatever the thread count. */
+#define PIPE_SLOTS 3
 typedef struct pipeline {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    columnar_batch *batch;  /* the writer's batch: rows to write while `busy` */
+    /* A ring of full batches waiting for the writer: slot[head] is the one it writes (or will),
+     * the caller swaps the next full batch into slot[(head + queued) % PIPE_SLOTS]. */
+    columnar_batch *slot[PIPE_SLOTS];
+    size_t head, queued;
     iceberg_writer *writer; /* touched only by the writer thread while it runs */
-    int busy;               /* `batch` holds rows not yet written */
     int stop;               /* no more batches for this window part */
     int stopped;            /* the thread saw `stop` with nothing left to write (it is idle) */
     int quit;               /* end the thread (the run is over) */
@@ -359,20 +362,23 @@ static void *pipe_main(void *arg)
     if (p->log) i2i_log_set_thread_sink(shared_log_line, p->log);
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        if (p->busy) {
+        if (p->queued > 0) {
             int rc = I2I_OK;
             i2i_error err;
+            columnar_batch *b = p->slot[p->head];
             i2i_error_clear(&err);
             pthread_mutex_unlock(&p->mu);
-            /* while busy only this thread writes p->rc: reading it unlocked is safe here */
-            if (p->rc == I2I_OK) rc = iceberg_writer_write(p->writer, p->batch, &err);
-            columnar_batch_clear(p->batch);
+            /* while batches are queued only this thread writes p->rc: reading it unlocked is
+             * safe here; the caller touches other slots only */
+            if (p->rc == I2I_OK) rc = iceberg_writer_write(p->writer, b, &err);
+            columnar_batch_clear(b);
             pthread_mutex_lock(&p->mu);
             if (rc < 0) {
                 p->rc = rc;
                 p->err = err;
             }
-            p->busy = 0;
+            p->head = (p->head + 1) % PIPE_SLOTS;
+            p->queued--;
             pthread_cond_broadcast(&p->cv);
         } else if (p->quit) {
             break;
@@ -398,7 +404,7 @@ static int pipe_start(pipeline *p, iceberg_writer *w, i2i_error *err)
     int rc;
     pthread_mutex_lock(&p->mu);
     p->writer = w;
-    p->busy = 0;
+    p->queued = 0;
     p->stop = 0;
     p->stopped = 0;
     p->rc = I2I_OK;
@@ -430,22 +436,23 @@ static int pipe_stop(pipeline *p, i2i_error *err)
     return rc;
 }
 
-/* Hand a full batch to the writer thread: wait until it has finished the previous one, then
- * swap rows so b comes back empty. A failure of the writer is returned here (the query stops). */
+/* Queue a full batch for the writer thread: wait while every slot is full, then swap rows into
+ * the free slot so b comes back empty. A failure of the writer is returned here (the query
+ * stops). */
 static int pipe_put(pipeline *p, columnar_batch *b, i2i_error *err)
 {
     int rc;
     pthread_mutex_lock(&p->mu);
-    while (p->busy) pthread_cond_wait(&p->cv, &p->mu);
+    while (p->queued == PIPE_SLOTS && p->rc == I2I_OK) pthread_cond_wait(&p->cv, &p->mu);
     rc = p->rc;
     if (rc < 0) {
         if (err) *err = p->err;
     } else {
-        rc = columnar_batch_swap(b, p->batch);
+        rc = columnar_batch_swap(b, p->slot[(p->head + p->queued) % PIPE_SLOTS]);
         if (rc < 0) {
             i2i_error_set(err, rc, "internal: the pipeline's batches differ in shape");
         } else {
-            p->busy = 1;
+            p->queued++;
             pthread_cond_broadcast(&p->cv);
         }
     }
@@ -458,12 +465,16 @@ static int pipe_new(const columnar_batch *like, const source_schema *schema, con
 {
     pipeline *p = calloc(1, sizeof *p);
     int rc;
+    size_t i;
     *out = NULL;
     if (!p) return i2i_error_nomem(err, "creating the write pipeline");
-    rc = source_batch_new(schema, cols, ncols, like->capacity, &p->batch, err);
-    if (rc < 0) {
-        free(p);
-        return rc;
+    for (i = 0; i < PIPE_SLOTS; i++) {
+        rc = source_batch_new(schema, cols, ncols, like->capacity, &p->slot[i], err);
+        if (rc < 0) {
+            while (i > 0) columnar_batch_free(p->slot[--i]);
+            free(p);
+            return rc;
+        }
     }
     if (pthread_mutex_init(&p->mu, NULL) != 0) goto fail;
     if (pthread_cond_init(&p->cv, NULL) != 0) {
@@ -473,13 +484,14 @@ static int pipe_new(const columnar_batch *like, const source_schema *schema, con
     *out = p;
     return I2I_OK;
 fail:
-    columnar_batch_free(p->batch);
+    for (i = 0; i < PIPE_SLOTS; i++) columnar_batch_free(p->slot[i]);
     free(p);
     return i2i_error_set(err, I2I_ERR_NOMEM, "creating the write pipeline's lock");
 }
 
 static void pipe_free(pipeline *p)
 {
+    size_t i;
     if (!p) return;
     if (p->running) {
         /* Idle (every part ends with pipe_stop): end it. */
@@ -492,7 +504,7 @@ static void pipe_free(pipeline *p)
     }
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
-    columnar_batch_free(p->batch);
+    for (i = 0; i < PIPE_SLOTS; i++) columnar_batch_free(p->slot[i]);
     free(p);
 }
 
