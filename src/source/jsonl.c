@@ -334,6 +334,18 @@ static inline uint64_t short_digits_value(uint64_t v, int k)
 {
     return eight_digits_value((v << (8 * (8 - k))) | (0x3030303030303030ULL >> (8 * k)));
 }
+/* The digits at s among its next 8 bytes: how many (0..8; 0 also when fewer than 8 bytes are
+ * left before the line's sentinel) and, when some, their value. */
+static inline int next_digits(const char *s, const char *line_end, uint64_t *value)
+{
+    uint64_t v8;
+    int k;
+    if (line_end - s < 8) return 0;
+    memcpy(&v8, s, 8);
+    k = digit_run(v8);
+    if (k > 0) *value = k == 8 ? eight_digits_value(v8) : short_digits_value(v8, k);
+    return k;
+}
 #else
 #define JSONL_SWAR_DIGITS 0
 #endif
@@ -463,13 +475,11 @@ static const char *parse_double(jsonl_parser *p, const jcol *col, const char *s,
         /* Up to 8 fraction digits per step (a 3-digit fraction is one step) while they stay
          * within the 19 significant digits; the loop below takes the rest. Every digit here is
          * significant: w != 0, or the leading zeros were just skipped and this one is not 0. */
-        while (p->line_end - s >= 8) {
-            uint64_t v8;
-            int k;
-            memcpy(&v8, s, 8);
-            k = digit_run(v8);
+        for (;;) {
+            uint64_t v = 0;
+            int k = next_digits(s, p->line_end, &v);
             if (k == 0 || nd + k > 19) break;
-            w = w * pow10_u64[k] + (k == 8 ? eight_digits_value(v8) : short_digits_value(v8, k));
+            w = w * pow10_u64[k] + v;
             nd += k;
             e10 -= k;
             s += k;
@@ -642,13 +652,11 @@ static const char *parse_time(jsonl_parser *p, const jcol *col, const char *s, i
 #if JSONL_SWAR_DIGITS
         /* InfluxDB prints 1..9 fraction digits (trailing zeros dropped): up to 8 in one step,
          * the loop takes a ninth */
-        if (p->line_end - q >= 8) {
-            uint64_t v8;
-            int k;
-            memcpy(&v8, q, 8);
-            k = digit_run(v8);
+        {
+            uint64_t v = 0;
+            int k = next_digits(q, p->line_end, &v);
             if (k > 0) {
-                frac = (int64_t)(k == 8 ? eight_digits_value(v8) : short_digits_value(v8, k));
+                frac = (int64_t)v;
                 q += k;
                 nd = k;
             }
