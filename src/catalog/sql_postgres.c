@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #define PG_MAX_SECRETS 4
 #define PG_SETTLE_POLLS 100         /* x 100 ms: how long to wait for a dropped session to end */

@@ -18,7 +18,6 @@
 #include "parquet.h"
 #include "stats.h"
 
-
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the parquet writer copies fixed-width values as little-endian memory"
 #endif

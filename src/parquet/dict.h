@@ -175,7 +175,7 @@ static PQ_INLINE int pq_bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
 
 /* Same for byte strings (BYTES and FIXED; for FIXED n must equal value_width). */
 static PQ_INLINE int pq_dict_put_bytes(pq_dict *d, const uint8_t *p, size_t n, size_t budget,
-                                    uint32_t *idx)
+                                       uint32_t *idx)
 {
     uint64_t h;
     size_t mask, s, elen;

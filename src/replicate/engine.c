@@ -10,8 +10,8 @@
 #include "replicate.h"
 #include "version.h"
 
-/* 16384 rows: as fast as 65536 on the bench (the same instructions, callgrind) and two batches
- * of the bench's 12 columns take ~3 MB instead of ~12 MB (peak RSS at threads=2: 53 MB, was 64). */
+/* 16384 rows: as fast as 65536 on the bench (the same instructions, callgrind) and a batch of the
+ * bench's 12 columns takes ~1.5 MB instead of ~6 MB (the pipeline holds four). */
 #define DEFAULT_ROWS_PER_BATCH 16384
 #define MAX_BATCH_BYTES (32u << 20)
 
@@ -34,11 +34,12 @@ static void shared_log_line(void *ctx, i2i_log_level level, const char *line)
 }
 
 /* The write pipeline (job threads >= 2): the calling thread fetches and parses into one batch
- * while a writer thread encodes, compresses and stores the previous one. Two batches in all
- * (double buffering): a full batch's rows are swapped into the writer's emptied one
- * (columnar_batch_swap, no copy), so memory stays at two batches whatever the window. The writer
- * gets exactly the batches, in exactly the order, that the one-thread path would write, so the
- * files are the same bytes whatever the thread count. */
+ * while a writer thread encodes, compresses and stores earlier ones. A full batch's rows are
+ * swapped into an emptied slot of a queue of PIPE_SLOTS (columnar_batch_swap, no copy), so memory
+ * stays at PIPE_SLOTS + 1 batches whatever the window; three slots absorb a batch that takes
+ * longer than usual on either side (docs/architecture.md). The writer gets exactly the batches, in
+ * exactly the order, that the one-thread path would write, so the files are the same bytes
+ * whatever the thread count. */
 #define PIPE_SLOTS 3
 typedef struct pipeline {
     pthread_t thread;

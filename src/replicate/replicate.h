@@ -35,7 +35,7 @@
  * parsed, written and committed in order, one request's rows per window, and every thread is
  * joined before replicate_run returns.
  *
- * Memory: one column batch (rows_per_batch rows; two with the write pipeline) + the Parquet
+ * Memory: one column batch (rows_per_batch rows; four with the write pipeline) + the Parquet
  * writers' compressed row groups + read_ahead_bytes; never proportional to a window.
  */
 #ifndef I2I_REPLICATE_H

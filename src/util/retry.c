@@ -2,9 +2,7 @@
  * waits that a cancel flag cuts short (a stopping run must not sit out a 60 s backoff). */
 #include "util.h"
 
-#include <errno.h>
 #include <stdatomic.h>
-#include <time.h>
 
 #define CANCEL_POLL_MS 50
 
