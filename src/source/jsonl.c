@@ -690,6 +690,13 @@ slow: {
 
 /* ---------------------------------------------------------------- rows */
 
+/* Empty the batch, and the parser's count of its string bytes with it. */
+static void clear_batch(jsonl_parser *p)
+{
+    columnar_batch_clear(p->b);
+    p->str_bytes = 0;
+}
+
 static int deliver(jsonl_parser *p)
 {
     columnar_batch *b = p->b;
@@ -702,8 +709,7 @@ static int deliver(jsonl_parser *p)
     rc = p->cfg.on_batch(p->cfg.ctx, b, p->err);
     p->st.rows += n;
     p->st.batches++;
-    columnar_batch_clear(b);
-    p->str_bytes = 0;
+    clear_batch(p);
     if (rc < 0) {
         if (p->err && p->err->code == I2I_OK) i2i_error_set(p->err, rc, "batch consumer failed");
         return rc;
@@ -839,7 +845,6 @@ static const char *parse_value(jsonl_parser *p, jcol *col, int ci, const char *s
         if (!s) return NULL;
     have_string:
         rc = columnar_set_string(c, row, v, vn);
-        p->str_bytes += vn;
         if (rc != I2I_OK) {
             i2i_error_set(p->err, rc, "response line %llu: column '%s': %s",
                           (unsigned long long)p->st.lines, col->name,
@@ -847,6 +852,7 @@ static const char *parse_value(jsonl_parser *p, jcol *col, int ci, const char *s
                                               : "out of memory");
             return NULL;
         }
+        p->str_bytes += vn;
         return s;
     }
     }
@@ -1188,8 +1194,7 @@ int jsonl_parser_rollback(jsonl_parser *p)
 
 void jsonl_parser_reset(jsonl_parser *p)
 {
-    columnar_batch_clear(p->b);
-    p->str_bytes = 0;
+    clear_batch(p);
     p->carry.len = 0;
     p->st.lines = 0;
 }
