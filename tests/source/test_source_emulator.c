@@ -120,9 +120,12 @@ static void rows_free(rows *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Discover the schema, build a batch of `cap` rows with every column, and query [start, end). */
-static int run_query(source *s, const char *table, int64_t start, int64_t end, size_t cap, rows *out,
-                     source_query_stats *st, i2i_error *err)
+/* Discover the schema, build a batch of `cap` rows with every column, and query [start, end):
+ * through pf (started first) when given, telling on_first(ctx) of the first byte when given. ctx
+ * starts with the rows the batches are collected into. */
+static int run_query_with(source *s, source_prefetch *pf, const char *table, int64_t start,
+                          int64_t end, size_t cap, source_first_byte_fn on_first, void *ctx,
+                          source_query_stats *st, i2i_error *err)
 {
     source_schema *sc = NULL;
     columnar_batch *b = NULL;
@@ -136,13 +139,21 @@ static int run_query(source *s, const char *table, int64_t start, int64_t end, s
         q.start_ns = start;
         q.end_ns = end;
         q.on_batch = collect_rows;
-        q.ctx = out;
-        rc = source_query_range(s, &q, st, err);
+        q.on_first_byte = on_first;
+        q.ctx = ctx;
+        if (pf) rc = source_prefetch_start(pf, &q, err);
+        if (rc == 0) rc = source_query_range_ahead(s, pf, &q, st, err);
         CHECK_EQ_INT(b->nrows, 0); /* empty again on return */
     }
     columnar_batch_free(b);
     source_schema_free(sc);
     return rc;
+}
+
+static int run_query(source *s, const char *table, int64_t start, int64_t end, size_t cap, rows *out,
+                     source_query_stats *st, i2i_error *err)
+{
+    return run_query_with(s, NULL, table, start, end, cap, NULL, out, st, err);
 }
 
 /* ---------------------------------------------------------------- tests */
@@ -630,26 +641,7 @@ static void on_first(void *ctx)
 static int query_firsts(source *s, source_prefetch *pf, const char *table, int64_t start, int64_t end,
                         firsts *f, source_query_stats *st, i2i_error *err)
 {
-    source_schema *sc = NULL;
-    columnar_batch *b = NULL;
-    source_query q;
-    int rc = source_discover_schema(s, table, &sc, err);
-    if (rc == 0) rc = source_batch_new(sc, NULL, 0, 16, &b, err);
-    if (rc == 0) {
-        memset(&q, 0, sizeof q);
-        q.table = table;
-        q.batch = b;
-        q.start_ns = start;
-        q.end_ns = end;
-        q.on_batch = collect_rows;
-        q.on_first_byte = on_first;
-        q.ctx = f;
-        if (pf) rc = source_prefetch_start(pf, &q, err);
-        if (rc == 0) rc = source_query_range_ahead(s, pf, &q, st, err);
-    }
-    columnar_batch_free(b);
-    source_schema_free(sc);
-    return rc;
+    return run_query_with(s, pf, table, start, end, 16, on_first, f, st, err);
 }
 
 /* Told once per query before any row, whether the body comes in one request, in the halves of a
