@@ -3036,14 +3036,27 @@ class App:
     # only keeps a forgotten hold from blocking a handler thread forever.
     HOLD_MAX_S = 120
 
-    def hold(self, q):
+    # The hold is listed before the bytes ahead of it are flushed, so a client that has read them
+    # always finds it in /_emulator/stats (listing it after the flush raced with a fast client).
+    def hold_begin(self, q):
         with self.held_cv:
             entry = [q or "", False]
             self.held.append(entry)
             self.held_cv.notify_all()
+            return entry
+
+    def hold_wait(self, entry):
+        with self.held_cv:
             self.held_cv.wait_for(lambda: entry[1], timeout=self.HOLD_MAX_S)
             if entry in self.held:
                 self.held.remove(entry)
+
+    def release_entry(self, entry):
+        with self.held_cv:
+            entry[1] = True
+            if entry in self.held:
+                self.held.remove(entry)
+            self.held_cv.notify_all()
 
     def release(self, match=None):
         """Release the held responses whose query contains match (all when None)."""
@@ -3793,12 +3806,17 @@ class Handler(BaseHTTPRequestHandler):
             # send up to byte N (as its own chunk), then wait for POST /_emulator/release
             room = self.hold - self.sent
             self.hold = None
-            if room > 0:
-                self.wfile.write(frame(data[:room]))
-                self.sent += room
-                data = data[room:]
-            self.wfile.flush()
-            self.server.app.hold(self.cur_query)
+            entry = self.server.app.hold_begin(self.cur_query)
+            try:
+                if room > 0:
+                    self.wfile.write(frame(data[:room]))
+                    self.sent += room
+                    data = data[room:]
+                self.wfile.flush()
+            except OSError:
+                self.server.app.release_entry(entry)
+                raise
+            self.server.app.hold_wait(entry)
         if self.truncate is not None:
             limit, mode = self.truncate
             room = limit - self.sent
