@@ -329,6 +329,7 @@ struct storage_writer {
     char *final; /* destination path */
     uint8_t *buf;
     size_t len;
+    off_t written; /* bytes handed to write(2) so far */
 };
 
 static void writer_free(storage_writer *w)
@@ -369,10 +370,23 @@ static int local_writer_open(void *state, const char *location, storage_writer *
     return I2I_OK;
 }
 
+/* Start the kernel's write-back of what was just written, without waiting for it: the fsync at
+ * commit then waits only for the last piece instead of the whole file (a data file's fsync was
+ * ~13 ms per 8 MB on the critical path of every window). Advice only: a failure here is found
+ * by that fsync. */
+static void start_writeback(storage_writer *w, size_t len)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+    (void)sync_file_range(w->fd, w->written, (off_t)len, SYNC_FILE_RANGE_WRITE);
+#endif
+    w->written += (off_t)len;
+}
+
 static int writer_flush(storage_writer *w, i2i_error *err)
 {
     if (w->len == 0) return I2I_OK;
     I2I_TRY(write_all(w->fd, w->buf, w->len, w->final, err));
+    start_writeback(w, w->len);
     w->len = 0;
     return I2I_OK;
 }
@@ -387,7 +401,11 @@ static int local_writer_write(storage_writer *w, const void *data, size_t len, i
         return I2I_OK;
     }
     I2I_TRY(writer_flush(w, err));
-    if (len >= LOCAL_WRITE_BUF) return write_all(w->fd, data, len, w->final, err);
+    if (len >= LOCAL_WRITE_BUF) {
+        I2I_TRY(write_all(w->fd, data, len, w->final, err));
+        start_writeback(w, len);
+        return I2I_OK;
+    }
     memcpy(w->buf, data, len);
     w->len = len;
     return I2I_OK;
