@@ -3006,9 +3006,16 @@ class App:
     def note_query(self, db, q, status):
         with self.lock:
             qs = self.stats["queries"]
-            qs.append({"db": db, "q": q, "status": status})
+            entry = {"db": db, "q": q, "status": status}
+            qs.append(entry)
             if len(qs) > 1000:
                 del qs[:len(qs) - 1000]
+            return entry
+
+    def note_query_sent(self, entry):
+        """The whole body of a logged query went out ("sent" in its stats entry)."""
+        with self.lock:
+            entry["sent"] = True
 
     def add_faults(self, spec):
         items = spec if isinstance(spec, list) else [spec]
@@ -3253,6 +3260,7 @@ class Handler(BaseHTTPRequestHandler):
         self.garble = None
         self.hold = None
         self.cur_query = None
+        self.cur_entry = None
         url = urlsplit(self.path)
         path = url.path
         query = url.query if "?" in self.path else None
@@ -3596,14 +3604,14 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 plan, meas_rows = self.plan_sql(db_name, q, params), None
             if meas_rows is not None:
-                app.note_query(db_name, q, 200)
+                self.cur_entry = app.note_query(db_name, q, 200)
                 return self.send_rows(fmt, meas_rows[0], iter([meas_rows[1]]))
             conn, cur = self.open_cursor(plan)
         except QueryError as e:
             r = self.query_error(e)
             app.note_query(db_name, q, r.status)
             raise r
-        app.note_query(db_name, q, 200)
+        self.cur_entry = app.note_query(db_name, q, 200)
         self.cur_query = q
         self.run_plan(plan, fmt, conn, cur)
 
@@ -3787,6 +3795,9 @@ class Handler(BaseHTTPRequestHandler):
     def end_stream(self):
         if self.chunked:
             self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+        if self.cur_entry is not None:
+            self.server.app.note_query_sent(self.cur_entry)
 
     def chunk(self, text):
         """One HTTP chunk; applies a pending truncate fault (the stream then ends with no

@@ -983,13 +983,17 @@ class TestFaults(EmulatorTest):
         self.assertEqual(r.status, 200)
         head = r.read(1000)  # the first 1000 body bytes arrive while the rest is held
         self.assertEqual(len(head), 1000)
-        self.assertEqual(self.emu.admin("/_emulator/stats")[1]["held"], ["SELECT v FROM m"])
+        stats = self.emu.admin("/_emulator/stats")[1]
+        self.assertEqual(stats["held"], ["SELECT v FROM m"])
+        self.assertNotIn("sent", stats["queries"][-1], "a held body is not all sent")
         self.assertEqual(self.emu.admin("/_emulator/release", {"match": "no such query"})[1]["released"], 0)
         self.assertEqual(self.emu.admin("/_emulator/release", {"match": "FROM m"})[1]["released"], 1)
         rest = r.read()
         conn.close()
         self.assertEqual(len((head + rest).splitlines()), 3000, "the held body goes on whole")
-        self.assertEqual(self.emu.admin("/_emulator/stats")[1]["held"], [])
+        stats = self.emu.admin("/_emulator/stats")[1]
+        self.assertEqual(stats["held"], [])
+        self.assertIs(stats["queries"][-1].get("sent"), True)
 
     def test_body_contains_picks_the_request(self):
         self.emu.admin("/_emulator/fault", {"status": 500, "body_contains": "SELECT 2"})
@@ -1022,8 +1026,8 @@ class TestFaults(EmulatorTest):
         self.emu.sql("f", "SELECT nope FROM m")
         stats = self.emu.admin("/_emulator/stats")[1]
         self.assertEqual(stats["requests"]["GET /api/v3/query_sql"], 2)
-        self.assertEqual([(q["q"], q["status"]) for q in stats["queries"]],
-                         [("SELECT 1 AS one", 200), ("SELECT nope FROM m", 500)])
+        self.assertEqual([(q["q"], q["status"], q.get("sent")) for q in stats["queries"]],
+                         [("SELECT 1 AS one", 200, True), ("SELECT nope FROM m", 500, None)])
 
 
 class TestConcurrency(EmulatorTest):
