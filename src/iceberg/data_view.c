@@ -114,13 +114,15 @@ int dw_build_view(iceberg_writer *w, const columnar_batch *b, i2i_error *err)
         int found = 0;
         for (k = 0; k < w->ncols && !found; k++) found = strcmp(w->cols[k].name, b->cols[i].name) == 0;
         if (!found) {
-            if (iceberg_schema_find(&w->t->m.schema, b->cols[i].name))
-                return i2i_error_set(err, I2I_ERR_UNSUPPORTED,
-                                     "column '%s': its table type cannot be written by influx2iceberg",
-                                     b->cols[i].name);
+            for (k = 0; k < w->nunwritable; k++) {
+                if (strcmp(w->unwritable[k], b->cols[i].name) == 0)
+                    return i2i_error_set(err, I2I_ERR_UNSUPPORTED,
+                                         "column '%s': its table type cannot be written by influx2iceberg",
+                                         b->cols[i].name);
+            }
             return i2i_error_set(err, I2I_ERR_INVALID,
-                                 "column '%s' is not in table %s.%s (add it to the schema first)",
-                                 b->cols[i].name, w->t->ns, w->t->name);
+                                 "column '%s' is not in table %s (add it to the schema first)",
+                                 b->cols[i].name, w->table_label);
         }
     }
     I2I_TRY(ensure_zeros(w, zbytes, err));

@@ -132,7 +132,6 @@ int iceberg_writer_open(iceberg_table *t, const iceberg_writer_options *o, icebe
                              t->ns, t->name);
     w = calloc(1, sizeof *w);
     if (!w) return i2i_error_nomem(err, "writer");
-    w->t = t;
     w->st = t->files;
     w->spec_id = spec->spec_id;
     w->run_id = i2i_strdup(o->run_id);
@@ -146,6 +145,9 @@ int iceberg_writer_open(iceberg_table *t, const iceberg_writer_options *o, icebe
     else options_from_table(t, &w->popts);
     if (!w->run_id) goto nomem;
     if (ice_table_data_dir(t, &dir) < 0 || !(w->data_dir = i2i_strdup(i2i_buf_cstr(&dir)))) goto nomem;
+    if (i2i_buf_printf(&pname, "%s.%s", t->ns, t->name) != I2I_OK ||
+        !(w->table_label = i2i_strdup(i2i_buf_cstr(&pname))))
+        goto nomem;
 
     w->cols = calloc(s->nfields ? s->nfields : 1, sizeof *w->cols);
     w->open = calloc(w->max_open + 1, sizeof *w->open);
@@ -156,7 +158,15 @@ int iceberg_writer_open(iceberg_table *t, const iceberg_writer_options *o, icebe
         dw_col *c = &w->cols[w->ncols];
         int writable;
         I2I_TRY_GOTO(plan_column(c, f, &writable, err), rc, fail);
-        if (!writable) continue; /* optional column we cannot produce: omitted, read as NULL */
+        if (!writable) {
+            /* optional column we cannot produce: omitted, read as NULL */
+            char **grown = realloc(w->unwritable, (w->nunwritable + 1) * sizeof *grown);
+            if (!grown) goto nomem;
+            w->unwritable = grown;
+            if (!(w->unwritable[w->nunwritable] = i2i_strdup(f->name))) goto nomem;
+            w->nunwritable++;
+            continue;
+        }
         i2i_buf_reset(&pname);
         I2I_TRY_GOTO(iceberg_parquet_column_name(f->name, &pname, err), rc, fail);
         c->name = i2i_strdup(f->name);
@@ -413,6 +423,9 @@ static void writer_free(iceberg_writer *w)
         free(w->cols[i].scratch);
     }
     for (i = 0; i < w->nparts; i++) free((char *)w->parts[i].pf.name);
+    for (i = 0; i < w->nunwritable; i++) free(w->unwritable[i]);
+    free(w->unwritable);
+    free(w->table_label);
     free(w->cols);
     free(w->parts);
     free(w->open);

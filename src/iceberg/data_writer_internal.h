@@ -48,8 +48,12 @@ typedef struct dw_group {
 } dw_group;
 
 struct iceberg_writer {
-    iceberg_table *t;
-    storage *st;
+    /* Nothing of the table is read after open: the engine may commit (and reload) the table on
+     * another thread while this writer writes. */
+    char *table_label; /* "ns.name", for messages */
+    char **unwritable; /* table fields this writer cannot produce (omitted, read as NULL) */
+    size_t nunwritable;
+    storage *st; /* stays open until the table is freed, also across reloads */
     dw_col *cols;
     size_t ncols;
     dw_part *parts;
