@@ -7,6 +7,7 @@
  * needs. Large files stream up as multipart uploads: the writer holds one part in memory, and a
  * failed or abandoned upload is aborted so no parts are left behind (and billed). */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,10 @@
 
 typedef struct s3_state {
     http_client *http;
+    /* One request at a time on the connection: a run's writer thread stores data files while its
+     * caller commits (manifests, metadata) through the same storage. */
+    pthread_mutex_t http_mu;
+    int http_mu_ok;
     char *scheme;    /* "http" or "https" of the endpoint */
     char *host;      /* endpoint host[:port] */
     char *base_path; /* endpoint path without trailing '/', usually "" */
@@ -85,6 +90,7 @@ static void s3_close(void *state)
     s3_state *s = state;
     if (!s) return;
     http_client_close(s->http);
+    if (s->http_mu_ok) pthread_mutex_destroy(&s->http_mu);
     free(s->scheme);
     free(s->host);
     free(s->base_path);
@@ -140,6 +146,11 @@ int storage_s3_open(const json_t *props, storage **out, i2i_error *err)
 
     *out = NULL;
     if (!s) return i2i_error_nomem(err, "opening S3 storage");
+    if (pthread_mutex_init(&s->http_mu, NULL) != 0) {
+        free(s);
+        return i2i_error_nomem(err, "opening S3 storage (its lock)");
+    }
+    s->http_mu_ok = 1;
     region = first_of(props, "s3.region", "client.region", "AWS_REGION", "AWS_DEFAULT_REGION");
     if (!region) region = "us-east-1";
     endpoint = first_of(props, "s3.endpoint", NULL, "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
@@ -357,7 +368,9 @@ static int s3_perform(s3_state *s, const s3_call *c, long *status, http_stats *s
     req.classify_ctx = c->conditional ? (void *)c : NULL;
     req.on_header = c->on_header;
     req.header_ctx = c->header_ctx;
+    pthread_mutex_lock(&s->http_mu);
     rc = http_perform(s->http, &req, status, stats, err);
+    pthread_mutex_unlock(&s->http_mu);
     goto done;
 
 nomem:
