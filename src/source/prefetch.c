@@ -195,6 +195,16 @@ void source_prefetch_discard(source_prefetch *pf)
 
 int source_prefetch_pending(const source_prefetch *pf) { return pf && pf->started; }
 
+int source_prefetch_answered(source_prefetch *pf)
+{
+    int yes;
+    if (!pf || !pf->started) return 0;
+    pthread_mutex_lock(&pf->mu);
+    yes = pf->buffered > 0 || (pf->done && pf->rc == I2I_OK);
+    pthread_mutex_unlock(&pf->mu);
+    return yes;
+}
+
 void source_prefetch_close(source_prefetch *pf)
 {
     if (!pf) return;

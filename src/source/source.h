@@ -281,6 +281,9 @@ void source_prefetch_close(source_prefetch *pf);
 int source_prefetch_start(source_prefetch *pf, const source_query *q, i2i_error *err);
 /* 1 while a started read-ahead is held (running or finished, not yet used or discarded). */
 int source_prefetch_pending(const source_prefetch *pf);
+/* 1 when a started read-ahead has its answer: body bytes arrived, or the whole (empty) body. A
+ * query through it then has rows to parse without waiting for the server to plan it. */
+int source_prefetch_answered(source_prefetch *pf);
 /* Throw away a started read-ahead: its transfer is stopped and its thread joined. */
 void source_prefetch_discard(source_prefetch *pf);
 
