@@ -39,25 +39,51 @@ static void shared_log_line(void *ctx, i2i_log_level level, const char *line)
  * stays at PIPE_SLOTS + 1 batches whatever the window; three slots absorb a batch that takes
  * longer than usual on either side (docs/architecture.md). The writer gets exactly the batches, in
  * exactly the order, that the one-thread path would write, so the files are the same bytes
- * whatever the thread count. */
+ * whatever the thread count.
+ *
+ * A part's last item is "finish this writer" (close its files: last row groups, footers, fsync):
+ * the writer thread does that in queue order while the caller already parses the next part into
+ * the slots behind it, and the caller commits the finished part when it sees it done (the part's
+ * "tail", see settle_tail). */
 #define PIPE_SLOTS 3
+
+typedef struct pipe_finish {
+    int done;     /* the finish item was taken off the queue */
+    int rc;       /* iceberg_writer_finish's status, or the writer thread's earlier failure */
+    int consumed; /* the writer was finished (or freed by a failing finish); else still to abort */
+    i2i_error err;
+    iceberg_write_result wr;
+} pipe_finish;
+
 typedef struct pipeline {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    /* A ring of full batches waiting for the writer: slot[head] is the one it writes (or will),
-     * the caller swaps the next full batch into slot[(head + queued) % PIPE_SLOTS]. */
+    /* A ring of items waiting for the writer thread: slot[head] is the one it handles (or will),
+     * the caller swaps the next full batch into slot[(head + queued) % PIPE_SLOTS]. An item is a
+     * batch for writer[i], or (finish[i], its batch empty) the end of writer[i]'s part. */
     columnar_batch *slot[PIPE_SLOTS];
+    iceberg_writer *writer[PIPE_SLOTS];
+    int finish[PIPE_SLOTS];
     size_t head, queued;
-    iceberg_writer *writer; /* touched only by the writer thread while it runs */
-    int stop;               /* no more batches for this window part */
-    int stopped;            /* the thread saw `stop` with nothing left to write (it is idle) */
-    int quit;               /* end the thread (the run is over) */
-    int running;            /* the thread was created and not yet joined */
-    int rc;                 /* first failure of the writer thread (then batches are dropped) */
+    pipe_finish fin; /* the last finish item's outcome, until the caller takes it */
+    int quit;        /* end the thread (the run is over) */
+    int running;     /* the thread was created and not yet joined */
+    int rc;          /* first failure of the writer thread: later items are dropped, for the run */
     i2i_error err;
     shared_log *log; /* the caller's sink for the writer thread, or NULL */
 } pipeline;
+
+/* A window part whose rows are all written and whose commit is still to be made. With the write
+ * pipeline it is committed while the next part is already being parsed, in strict order: the next
+ * part's events wait for it, and its failure (or a lost race) drops the next part too. */
+typedef struct part_tail {
+    int active;
+    int64_t start, end;
+    int64_t rows;           /* rows of the part, in res->rows until it fails */
+    int last;               /* the last part of its window: the window is done once committed */
+    iceberg_writer *writer; /* to finish (one thread), or to abort if the pipe could not finish it */
+} part_tail;
 
 typedef struct engine {
     const replicate_job *job;
@@ -79,6 +105,21 @@ typedef struct engine {
     int64_t t0;
     int64_t part_rows;
     pipeline *pipe; /* NULL = one thread */
+    part_tail tail;
+    /* Events of the part being parsed held back while the part before it is not committed yet
+     * (hooks see every part's events in order): its WINDOW_BEGIN and how many BATCH. */
+    int begin_held;
+    int64_t batches_held;
+    int64_t held_start, held_end;
+    /* The tail's failure (tail_rc < 0) or lost race (tail_redo: redo from redo_cursor), seen
+     * while the next part was being parsed: that part is dropped, and this is reported. */
+    int tail_rc, tail_redo;
+    i2i_error tail_err;
+    int64_t redo_cursor;
+    /* Test fault hooks are called from the writer thread too: one lock makes them one at a time. */
+    i2i_fault fault;
+    pthread_mutex_t fault_mu;
+    int fault_on;
     /* Two read-aheads taking turns (both NULL = no read-ahead): the part being copied is read
      * through one while the next part's request, sent as soon as this part's first byte arrived,
      * is planned by the server and buffered by the other. */
@@ -86,6 +127,7 @@ typedef struct engine {
     int ahead_next;          /* the read-ahead started for the next part, or -1 */
     int ahead_free;          /* the one the next part may use (not the current part's) */
     int64_t next_ns, next_ne; /* the part expected after the current one (empty: none) */
+    int64_t ahead_ns, ahead_ne; /* the part ahead[ahead_next] was started for */
     replicate_ranges next;  /* scratch: the uncovered parts of the next window */
     shared_log log;
 } engine;
@@ -179,6 +221,24 @@ static int iceberg_type_for(engine *e, const source_column *c, int format_versio
     return iceberg_type_for_column(c->type, format_version, &o, t, err);
 }
 
+/* The test fault hook of the run (or NULL): hooks->fault called one call at a time, as the
+ * writer thread ("data-file.close", the data files' "storage.*") and the caller (commits) may
+ * reach a fault point at once. */
+static const i2i_fault *engine_fault(const engine *e)
+{
+    return e->fault_on ? &e->fault : NULL;
+}
+
+static int locked_fault(void *ctx, const char *point, i2i_error *err)
+{
+    engine *e = ctx;
+    int rc;
+    pthread_mutex_lock(&e->fault_mu);
+    rc = i2i_fault_at(e->hooks->fault, point, err);
+    pthread_mutex_unlock(&e->fault_mu);
+    return rc;
+}
+
 static int open_table(engine *e, i2i_error *err)
 {
     const replicate_job *job = e->job;
@@ -192,7 +252,7 @@ static int open_table(engine *e, i2i_error *err)
     } else {
         I2I_TRY(catalog_open_default(job->default_warehouse, &e->cat, err));
     }
-    if (e->hooks && e->hooks->fault) catalog_set_fault(e->cat, e->hooks->fault);
+    if (engine_fault(e)) catalog_set_fault(e->cat, engine_fault(e));
     defs = calloc(e->ncols, sizeof *defs);
     if (!defs) return i2i_error_nomem(err, "building the table schema");
     for (i = 0; i < e->ncols; i++) {
@@ -364,28 +424,49 @@ static void *pipe_main(void *arg)
     pthread_mutex_lock(&p->mu);
     for (;;) {
         if (p->queued > 0) {
-            int rc = I2I_OK;
+            int rc = I2I_OK, consumed = 0;
             i2i_error err;
-            columnar_batch *b = p->slot[p->head];
+            iceberg_write_result wr;
+            size_t at = p->head;
+            columnar_batch *b = p->slot[at];
+            iceberg_writer *w = p->writer[at];
+            int finish = p->finish[at];
             i2i_error_clear(&err);
+            memset(&wr, 0, sizeof wr);
             pthread_mutex_unlock(&p->mu);
-            /* while batches are queued only this thread writes p->rc: reading it unlocked is
-             * safe here; the caller touches other slots only */
-            if (p->rc == I2I_OK) rc = iceberg_writer_write(p->writer, b, &err);
+            /* while items are queued only this thread writes p->rc: reading it unlocked is safe
+             * here; the caller touches other slots only */
+            if (finish) {
+                if (p->rc == I2I_OK) {
+                    rc = iceberg_writer_finish(w, &wr, &err);
+                    consumed = 1;
+                } else {
+                    rc = p->rc;
+                    err = p->err;
+                }
+            } else if (p->rc == I2I_OK) {
+                rc = iceberg_writer_write(w, b, &err);
+            }
             columnar_batch_clear(b);
             pthread_mutex_lock(&p->mu);
-            if (rc < 0) {
+            if (finish) {
+                p->fin.done = 1;
+                p->fin.rc = rc;
+                p->fin.consumed = consumed;
+                p->fin.err = err;
+                p->fin.wr = wr;
+            }
+            if (rc < 0 && p->rc == I2I_OK) {
                 p->rc = rc;
                 p->err = err;
             }
+            p->writer[at] = NULL;
+            p->finish[at] = 0;
             p->head = (p->head + 1) % PIPE_SLOTS;
             p->queued--;
             pthread_cond_broadcast(&p->cv);
         } else if (p->quit) {
             break;
-        } else if (p->stop && !p->stopped) {
-            p->stopped = 1;
-            pthread_cond_broadcast(&p->cv);
         } else {
             pthread_cond_wait(&p->cv, &p->mu);
         }
@@ -395,70 +476,75 @@ static void *pipe_main(void *arg)
     return NULL;
 }
 
-/* Hand the writer thread one window part, writing into w. The thread is created at the first
- * part and lives for the run: a thread per part would let glibc give each new writer thread
- * whichever malloc arena an exited thread (often a read-ahead's fetch thread) left free, and the
- * writer's large buffers then stay resident in several arenas (about 6 MB more peak RSS in the
- * bench with two read-aheads). */
-static int pipe_start(pipeline *p, iceberg_writer *w, i2i_error *err)
+/* Start the writer thread (once, at the first part; it lives for the run): a thread per part
+ * would let glibc give each new writer thread whichever malloc arena an exited thread (often a
+ * read-ahead's fetch thread) left free, and the writer's large buffers then stay resident in
+ * several arenas (about 6 MB more peak RSS in the bench with two read-aheads). */
+static int pipe_start(pipeline *p, i2i_error *err)
 {
     int rc;
-    pthread_mutex_lock(&p->mu);
-    p->writer = w;
-    p->queued = 0;
-    p->stop = 0;
-    p->stopped = 0;
-    p->rc = I2I_OK;
-    i2i_error_clear(&p->err);
-    pthread_mutex_unlock(&p->mu);
     if (p->running) return I2I_OK;
     rc = pthread_create(&p->thread, NULL, pipe_main, p);
-    if (rc != 0) {
-        p->writer = NULL;
-        return i2i_error_set(err, I2I_ERR_IO, "starting the writer thread: %s", strerror(rc));
-    }
+    if (rc != 0) return i2i_error_set(err, I2I_ERR_IO, "starting the writer thread: %s", strerror(rc));
     p->running = 1;
     return I2I_OK;
 }
 
-/* Wait for the writer thread to write what it holds and go idle; returns its first failure of
- * this part. The writer is not touched by the thread after this. */
-static int pipe_stop(pipeline *p, i2i_error *err)
+/* Wait until the writer thread has handled every queued item (it is idle then, and no writer is
+ * touched by it until the next item); returns its first failure of the run. */
+static int pipe_drain(pipeline *p, i2i_error *err)
 {
     int rc;
     pthread_mutex_lock(&p->mu);
-    p->stop = 1;
-    pthread_cond_broadcast(&p->cv);
-    while (!p->stopped) pthread_cond_wait(&p->cv, &p->mu);
-    p->writer = NULL;
+    while (p->queued > 0) pthread_cond_wait(&p->cv, &p->mu);
     rc = p->rc;
     if (rc < 0 && err) *err = p->err;
     pthread_mutex_unlock(&p->mu);
     return rc;
 }
 
-/* Queue a full batch for the writer thread: wait while every slot is full, then swap rows into
- * the free slot so b comes back empty. A failure of the writer is returned here (the query
- * stops). */
-static int pipe_put(pipeline *p, columnar_batch *b, i2i_error *err)
+/* Queue an item for writer w: a full batch b (its rows are swapped into the free slot so b comes
+ * back empty), or with b NULL the end of w's part (finish it). Waits while every slot is full. A
+ * failure of the writer thread is returned here for a batch (the query stops); a finish item is
+ * always queued, its outcome then carries the failure. */
+static int pipe_put(pipeline *p, columnar_batch *b, iceberg_writer *w, i2i_error *err)
 {
-    int rc;
+    int rc = I2I_OK;
     pthread_mutex_lock(&p->mu);
-    while (p->queued == PIPE_SLOTS && p->rc == I2I_OK) pthread_cond_wait(&p->cv, &p->mu);
-    rc = p->rc;
-    if (rc < 0) {
+    while (p->queued == PIPE_SLOTS && (p->rc == I2I_OK || !b)) pthread_cond_wait(&p->cv, &p->mu);
+    if (b && p->rc < 0) {
+        rc = p->rc;
         if (err) *err = p->err;
     } else {
-        rc = columnar_batch_swap(b, p->slot[(p->head + p->queued) % PIPE_SLOTS]);
+        size_t at = (p->head + p->queued) % PIPE_SLOTS;
+        if (b) rc = columnar_batch_swap(b, p->slot[at]);
         if (rc < 0) {
             i2i_error_set(err, rc, "internal: the pipeline's batches differ in shape");
         } else {
+            p->writer[at] = w;
+            p->finish[at] = b == NULL;
             p->queued++;
             pthread_cond_broadcast(&p->cv);
         }
     }
     pthread_mutex_unlock(&p->mu);
     return rc;
+}
+
+/* The outcome of the queued finish item, once the writer thread has handled it: 1 and *out
+ * filled (the pipe forgets it), or 0 while it has not (wait = 0). */
+static int pipe_take_finish(pipeline *p, int wait, pipe_finish *out)
+{
+    int done;
+    pthread_mutex_lock(&p->mu);
+    while (wait && !p->fin.done) pthread_cond_wait(&p->cv, &p->mu);
+    done = p->fin.done;
+    if (done) {
+        *out = p->fin;
+        memset(&p->fin, 0, sizeof p->fin);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return done;
 }
 
 static int pipe_new(const columnar_batch *like, const source_schema *schema, const char **cols,
@@ -495,7 +581,7 @@ static void pipe_free(pipeline *p)
     size_t i;
     if (!p) return;
     if (p->running) {
-        /* Idle (every part ends with pipe_stop): end it. */
+        /* The caller drained it (no writer of the run is left to it): end it. */
         pthread_mutex_lock(&p->mu);
         p->quit = 1;
         pthread_cond_broadcast(&p->cv);
@@ -510,21 +596,6 @@ static void pipe_free(pipeline *p)
 }
 
 /* ------------------------------------------------------------------ one window part */
-
-static int on_batch(void *ctx, columnar_batch *b, i2i_error *err)
-{
-    engine *e = ctx;
-    int64_t n = (int64_t)b->nrows;
-    I2I_TRY(cancelled(e, err));
-    if (e->pipe) {
-        I2I_TRY(pipe_put(e->pipe, b, err));
-    } else {
-        I2I_TRY(iceberg_writer_write(e->writer, b, err));
-    }
-    e->part_rows += n;
-    e->res->rows += n;
-    return emit(e, REPLICATE_EVENT_BATCH, err);
-}
 
 static json_t *summary_for(engine *e, int64_t start, int64_t end)
 {
@@ -564,6 +635,8 @@ static void start_next(void *ctx)
         return;
     }
     e->ahead_next = e->ahead_free;
+    e->ahead_ns = q.start_ns;
+    e->ahead_ne = q.end_ns;
 }
 
 /* Throw away both read-aheads (their transfers stopped, threads joined). */
@@ -574,28 +647,221 @@ static void drop_ahead(engine *e)
     e->ahead_next = -1;
 }
 
-/* Copy one window part and commit it. *redo is set (status I2I_OK) when another run committed
- * part of it first: nothing of ours was committed, the caller recomputes what is left.
+/* Say in err what was being done to which window part, and whether anything of it may be in the
+ * table. A stop on request is left as it is (it already says the window will be redone). */
+static void wrap_part_error(engine *e, int rc, const char *stage, int64_t start, int64_t end,
+                            i2i_error *err)
+{
+    char a[40], b[40];
+    i2i_time_format_rfc3339(start, a, sizeof a);
+    i2i_time_format_rfc3339(end, b, sizeof b);
+    i2i_error_wrap(err, "%s window [%s, %s) of '%s' into %s.%s (%s)", stage, a, b,
+                   e->job->measurement, e->job->namespace_, e->job->table_name,
+                   rc == I2I_ERR_UNKNOWN ? "its commit may have landed; the next run checks"
+                                         : "nothing committed for it");
+}
+
+/* Commit a part whose data files are written (wr, freed here). *redo is set (status I2I_OK) when
+ * another run committed part of it first: nothing of ours was committed, the caller recomputes
+ * what is left.
  *
- * Every failure goes through one exit: the writer is aborted or its result freed, files that no
- * commit references are removed (all but after an unknown commit outcome, when a commit may
- * reference them), the rows are taken back out of the totals, and the error names the window.
+ * Every failure goes through one exit: files that no commit references are removed (all but after
+ * an unknown commit outcome, when a commit may reference them), the part's rows are taken back out
+ * of the totals, and the error names the window. */
+static int commit_part(engine *e, const part_tail *t, iceberg_write_result *wr, int *redo,
+                       i2i_error *err)
+{
+    range_update upd = {e->prop_key, t->start, t->end, &e->empty, 0};
+    iceberg_commit_result cr;
+    json_t *summary;
+    const char *stage = "writing";
+    int rc;
+
+    *redo = 0;
+    memset(&cr, 0, sizeof cr);
+    e->prog.window_start = t->start;
+    e->prog.window_end = t->end;
+    rc = emit(e, REPLICATE_EVENT_BEFORE_COMMIT, err);
+    if (rc == I2I_OK) rc = i2i_fault_at(engine_fault(e), "replicate.before-commit", err);
+    if (rc < 0) goto remove_files;
+
+    stage = "committing";
+    if (wr->nfiles > 0) {
+        iceberg_append_request req;
+        summary = summary_for(e, t->start, t->end);
+        if (!summary) {
+            rc = i2i_error_nomem(err, "building the snapshot summary");
+            goto remove_files;
+        }
+        memset(&req, 0, sizeof req);
+        req.files = wr->files;
+        req.nfiles = wr->nfiles;
+        req.summary = summary;
+        req.props_fn = merge_range_property;
+        req.props_ctx = &upd;
+        req.retry.cancel = e->hooks ? e->hooks->cancel : NULL;
+        rc = iceberg_append(e->table, &req, &cr, err);
+        json_decref(summary);
+        if (rc < 0 && upd.overlap) {
+            /* Another run won this window (or part of it); the table now holds its commit. */
+            I2I_INFO("%s; dropping our %zu file(s) for it", err ? err->msg : "", wr->nfiles);
+            i2i_error_clear(err);
+            e->res->commit_conflicts += cr.conflicts;
+            *redo = 1;
+            e->redo_cursor = t->start;
+            rc = I2I_OK;
+            goto remove_files;
+        }
+        if (rc < 0) {
+            /* After an unknown outcome the files may be referenced by a commit: keep them. */
+            if (rc == I2I_ERR_UNKNOWN) goto out;
+            goto remove_files;
+        }
+        e->res->snapshots++;
+        e->res->files += (int64_t)wr->nfiles;
+        e->res->bytes += wr->bytes;
+        e->empty.n = 0; /* recorded by this commit */
+    } else {
+        rc = replicate_ranges_add(&e->empty, t->start, t->end);
+        if (rc < 0) {
+            i2i_error_nomem(err, "recording an empty window");
+            goto out;
+        }
+        e->res->windows_empty++;
+    }
+    e->res->commit_conflicts += cr.conflicts;
+    e->res->timestamps_truncated += wr->timestamps_truncated;
+    e->res->windows_committed++;
+    rc = emit(e, REPLICATE_EVENT_COMMITTED, err);
+    if (rc == I2I_OK && t->last) e->prog.windows_done++;
+    goto out;
+remove_files:
+    iceberg_remove_files(e->table, wr->files, wr->nfiles);
+    e->res->rows -= t->rows; /* those rows were not committed */
+out:
+    iceberg_write_result_free(wr);
+    if (rc < 0 && rc != I2I_ERR_CANCELLED) wrap_part_error(e, rc, stage, t->start, t->end, err);
+    return rc;
+}
+
+/* Finish and commit the tail. With the write pipeline its files are finished by the writer
+ * thread: wait = 0 returns at once (I2I_OK, the tail still active) when it has not got there yet.
+ * *redo as commit_part. */
+static int settle_tail(engine *e, int wait, int *redo, i2i_error *err)
+{
+    part_tail *t = &e->tail;
+    iceberg_write_result wr;
+    int rc;
+
+    *redo = 0;
+    if (!t->active) return I2I_OK;
+    memset(&wr, 0, sizeof wr);
+    if (e->pipe) {
+        pipe_finish f;
+        if (!pipe_take_finish(e->pipe, wait, &f)) return I2I_OK;
+        rc = f.rc;
+        if (rc < 0 && err) *err = f.err;
+        if (!f.consumed) iceberg_writer_abort(t->writer); /* the writer thread had failed before */
+        wr = f.wr;
+    } else {
+        rc = iceberg_writer_finish(t->writer, &wr, err);
+    }
+    t->writer = NULL;
+    t->active = 0;
+    if (rc < 0) {
+        /* a failed finish has removed the part's files (iceberg_writer_finish) */
+        e->res->rows -= t->rows;
+        if (rc != I2I_ERR_CANCELLED) wrap_part_error(e, rc, "writing", t->start, t->end, err);
+        return rc;
+    }
+    return commit_part(e, t, &wr, redo, err);
+}
+
+/* Emit the events held back for the part being parsed, its tail being committed now. */
+static int emit_held(engine *e, i2i_error *err)
+{
+    if (!e->begin_held) return I2I_OK;
+    e->begin_held = 0;
+    e->prog.window_start = e->held_start;
+    e->prog.window_end = e->held_end;
+    I2I_TRY(emit(e, REPLICATE_EVENT_WINDOW_BEGIN, err));
+    for (; e->batches_held > 0; e->batches_held--) I2I_TRY(emit(e, REPLICATE_EVENT_BATCH, err));
+    return I2I_OK;
+}
+
+/* While a part is parsed: commit its tail if the writer thread has finished it (wait = 0: not
+ * waiting for it), then emit the part's held events. A failure or lost race of the tail stops this
+ * part's query (the status makes it stop; tail_rc or tail_redo says why, tail_err what). */
+static int settle_tail_while_parsing(engine *e, int wait, i2i_error *err)
+{
+    int redo = 0;
+    int rc = settle_tail(e, wait, &redo, &e->tail_err);
+    if (rc < 0 || redo) {
+        e->tail_rc = rc < 0 ? rc : 0;
+        e->tail_redo = redo;
+        if (err) *err = e->tail_err;
+        return rc < 0 ? rc : I2I_ERR_EXISTS;
+    }
+    if (e->tail.active) return I2I_OK; /* not finished yet: the events stay held */
+    e->res->commits_overlapped++;
+    return emit_held(e, err);
+}
+
+static int on_batch(void *ctx, columnar_batch *b, i2i_error *err)
+{
+    engine *e = ctx;
+    int64_t n = (int64_t)b->nrows;
+    I2I_TRY(cancelled(e, err));
+    if (e->pipe) {
+        int rc = pipe_put(e->pipe, b, e->writer, err);
+        if (rc < 0 && e->tail.active) {
+            /* The writer thread failed: when on the tail (a batch of it, or its finish), the
+             * tail's failure is the one reported. Otherwise the tail is committed first. */
+            i2i_error perr = *err;
+            int trc = settle_tail_while_parsing(e, 1, err);
+            if (trc < 0) return trc;
+            *err = perr;
+        }
+        if (rc < 0) return rc;
+    } else {
+        I2I_TRY(iceberg_writer_write(e->writer, b, err));
+    }
+    e->part_rows += n;
+    e->res->rows += n;
+    if (e->begin_held) {
+        e->batches_held++;
+        return settle_tail_while_parsing(e, 0, err);
+    }
+    return emit(e, REPLICATE_EVENT_BATCH, err);
+}
+
+/* Throw away the part being parsed: its batches written or dropped by the writer thread, its
+ * writer aborted (its files removed), its rows out of the totals. */
+static void drop_part(engine *e)
+{
+    if (e->pipe) (void)pipe_drain(e->pipe, NULL);
+    iceberg_writer_abort(e->writer);
+    e->writer = NULL;
+    e->res->rows -= e->part_rows;
+    e->part_rows = 0;
+    e->begin_held = 0;
+}
+
+/* Copy one window part; it becomes the tail, committed here with one thread, or with the write
+ * pipeline while the next part is parsed (settle_tail). *redo is set (status I2I_OK) when another
+ * run committed part of this part or of the tail first: the caller recomputes what is left from
+ * e->redo_cursor.
  *
  * [next_start, next_end) (empty = none) is the part expected after this one: with read-ahead its
  * request goes out as soon as this part's first byte has arrived, on the read-ahead this part does
  * not use, so the server plans and sorts it while this part is transferred, and its first bytes
  * are buffered while this part's last batch is written and its commit is made. */
-static int replicate_part(engine *e, int64_t start, int64_t end, int64_t next_start, int64_t next_end,
-                          int *redo, i2i_error *err)
+static int replicate_part(engine *e, int64_t start, int64_t end, int last, int64_t next_start,
+                          int64_t next_end, int *redo, i2i_error *err)
 {
     iceberg_writer_options wo;
-    iceberg_write_result wr;
     source_query q;
     source_query_stats qs;
-    range_update upd = {e->prop_key, start, end, &e->empty, 0};
-    iceberg_commit_result cr;
-    json_t *summary = NULL;
-    const char *stage = "writing";
     source_prefetch *pf = NULL;
     int rc;
 
@@ -612,17 +878,39 @@ static int replicate_part(engine *e, int64_t start, int64_t end, int64_t next_st
         e->next_ns = next_start;
         e->next_ne = next_end;
     }
-    memset(&wr, 0, sizeof wr);
-    memset(&cr, 0, sizeof cr);
     e->part_rows = 0;
-    e->prog.window_start = start;
-    e->prog.window_end = end;
-    I2I_TRY(emit(e, REPLICATE_EVENT_WINDOW_BEGIN, err));
+    e->tail_rc = e->tail_redo = 0;
+    if (e->tail.active &&
+        !(pf && e->ahead_ns == start && e->ahead_ne == end && source_prefetch_answered(pf))) {
+        /* This part's rows are not here yet (no read-ahead, another part was read ahead, or the
+         * server is still planning it): commit the tail first rather than make it wait for them,
+         * and stop here if that commit's events asked for it. */
+        I2I_TRY(settle_tail(e, 1, redo, err));
+        if (*redo) return I2I_OK;
+        I2I_TRY(cancelled(e, err));
+    }
+    if (e->tail.active) {
+        /* hooks see this part's events after the tail's commit */
+        e->begin_held = 1;
+        e->batches_held = 0;
+        e->held_start = start;
+        e->held_end = end;
+    } else {
+        e->prog.window_start = start;
+        e->prog.window_end = end;
+        I2I_TRY(emit(e, REPLICATE_EVENT_WINDOW_BEGIN, err));
+    }
 
     memset(&wo, 0, sizeof wo);
     wo.run_id = e->res->run_id;
-    wo.fault = e->hooks ? e->hooks->fault : NULL;
-    I2I_TRY_GOTO(iceberg_writer_open(e->table, &wo, &e->writer, err), rc, out);
+    wo.fault = engine_fault(e);
+    rc = iceberg_writer_open(e->table, &wo, &e->writer, err);
+    if (rc == I2I_OK && e->pipe) rc = pipe_start(e->pipe, err);
+    if (rc < 0) {
+        drop_part(e);
+        wrap_part_error(e, rc, "writing", start, end, err);
+        return rc;
+    }
 
     memset(&q, 0, sizeof q);
     memset(&qs, 0, sizeof qs);
@@ -634,7 +922,6 @@ static int replicate_part(engine *e, int64_t start, int64_t end, int64_t next_st
     q.on_batch = on_batch;
     if (e->ahead[0]) q.on_first_byte = start_next;
     q.ctx = e;
-    if (e->pipe) I2I_TRY_GOTO(pipe_start(e->pipe, e->writer, err), rc, remove_files);
     rc = source_query_range_ahead(e->src, pf, &q, &qs, err);
     e->res->nonfinite += (int64_t)qs.nonfinite;
     e->res->read_ahead_used += (int64_t)qs.read_ahead;
@@ -645,98 +932,50 @@ static int replicate_part(engine *e, int64_t start, int64_t end, int64_t next_st
         if (rc == I2I_OK) start_next(e);
         else drop_ahead(e);
     }
-    if (e->pipe) {
-        /* The writer thread is idle again (pipe_stop) before the writer is touched here. A query
-         * failure is the one reported (the writer's own failure, if any, stopped the query and is
-         * that failure). */
-        i2i_error werr;
-        int wrc = pipe_stop(e->pipe, &werr);
-        if (rc == I2I_OK && wrc < 0) {
-            if (err) *err = werr;
-            rc = wrc;
-            goto remove_files;
+    /* This part's query ended before its tail was committed (a short part, or the query
+     * failed): commit the tail now, it comes first. */
+    if (!e->tail_rc && !e->tail_redo && e->tail.active) {
+        int tredo = 0;
+        e->tail_rc = settle_tail(e, 1, &tredo, &e->tail_err);
+        e->tail_redo = tredo;
+        if (e->tail_rc == I2I_OK && !tredo) e->res->commits_overlapped++;
+    }
+    if (e->tail_rc < 0 || e->tail_redo) {
+        /* The tail failed or lost its race: this part goes too, the tail's outcome is reported. */
+        drop_part(e);
+        if (e->tail_redo) {
+            *redo = 1;
+            i2i_error_clear(err);
+            return I2I_OK;
+        }
+        if (err) *err = e->tail_err;
+        return e->tail_rc;
+    }
+    /* The tail is committed: the events held for this part go out (also when its query failed:
+     * they had happened). */
+    {
+        i2i_error herr;
+        int hrc = emit_held(e, &herr);
+        if (rc == I2I_OK && hrc < 0) {
+            rc = hrc;
+            if (err) *err = herr;
         }
     }
     if (rc < 0) {
-        stage = "querying";
-        goto remove_files;
+        drop_part(e);
+        wrap_part_error(e, rc, "querying", start, end, err);
+        return rc;
     }
-    rc = iceberg_writer_finish(e->writer, &wr, err);
-    e->writer = NULL;
-    if (rc < 0) goto remove_files;
 
-    rc = emit(e, REPLICATE_EVENT_BEFORE_COMMIT, err);
-    if (rc == I2I_OK)
-        rc = i2i_fault_at(e->hooks ? e->hooks->fault : NULL, "replicate.before-commit", err);
-    if (rc < 0) goto remove_files;
-
-    stage = "committing";
-    if (wr.nfiles > 0) {
-        iceberg_append_request req;
-        summary = summary_for(e, start, end);
-        if (!summary) {
-            rc = i2i_error_nomem(err, "building the snapshot summary");
-            goto remove_files;
-        }
-        memset(&req, 0, sizeof req);
-        req.files = wr.files;
-        req.nfiles = wr.nfiles;
-        req.summary = summary;
-        req.props_fn = merge_range_property;
-        req.props_ctx = &upd;
-        req.retry.cancel = e->hooks ? e->hooks->cancel : NULL;
-        rc = iceberg_append(e->table, &req, &cr, err);
-        json_decref(summary);
-        if (rc < 0 && upd.overlap) {
-            /* Another run won this window (or part of it); the table now holds its commit. */
-            I2I_INFO("%s; dropping our %zu file(s) for it", err ? err->msg : "", wr.nfiles);
-            i2i_error_clear(err);
-            e->res->commit_conflicts += cr.conflicts;
-            *redo = 1;
-            rc = I2I_OK;
-            goto remove_files;
-        }
-        if (rc < 0) {
-            /* After an unknown outcome the files may be referenced by a commit: keep them. */
-            if (rc == I2I_ERR_UNKNOWN) goto out;
-            goto remove_files;
-        }
-        e->res->snapshots++;
-        e->res->files += (int64_t)wr.nfiles;
-        e->res->bytes += wr.bytes;
-        e->empty.n = 0; /* recorded by this commit */
-    } else {
-        rc = replicate_ranges_add(&e->empty, start, end);
-        if (rc < 0) {
-            i2i_error_nomem(err, "recording an empty window");
-            goto out;
-        }
-        e->res->windows_empty++;
-    }
-    e->res->commit_conflicts += cr.conflicts;
-    e->res->timestamps_truncated += wr.timestamps_truncated;
-    e->res->windows_committed++;
-    rc = emit(e, REPLICATE_EVENT_COMMITTED, err);
-    goto out;
-remove_files:
-    iceberg_writer_abort(e->writer); /* still open when the query failed */
+    e->tail.active = 1;
+    e->tail.start = start;
+    e->tail.end = end;
+    e->tail.rows = e->part_rows;
+    e->tail.last = last;
+    e->tail.writer = e->writer;
     e->writer = NULL;
-    iceberg_remove_files(e->table, wr.files, wr.nfiles);
-    e->res->rows -= e->part_rows; /* those rows were not committed */
-out:
-    iceberg_write_result_free(&wr);
-    /* A stop during the query is reported with its window, as any query failure; a stop later
-     * (an event hook's cancel) already says that the window will be redone. */
-    if (rc < 0 && (rc != I2I_ERR_CANCELLED || strcmp(stage, "querying") == 0)) {
-        char a[40], b[40];
-        i2i_time_format_rfc3339(start, a, sizeof a);
-        i2i_time_format_rfc3339(end, b, sizeof b);
-        i2i_error_wrap(err, "%s window [%s, %s) of '%s' into %s.%s (%s)", stage, a, b,
-                       e->job->measurement, e->job->namespace_, e->job->table_name,
-                       rc == I2I_ERR_UNKNOWN ? "its commit may have landed; the next run checks"
-                                             : "nothing committed for it");
-    }
-    return rc;
+    if (e->pipe) return pipe_put(e->pipe, NULL, e->tail.writer, err); /* never fails */
+    return settle_tail(e, 1, redo, err);
 }
 
 /* Record the pending empty window parts (one properties-only commit). */
@@ -843,6 +1082,7 @@ static void engine_free(engine *e)
     e->ahead[0] = e->ahead[1] = NULL;
     replicate_ranges_free(&e->next);
     replicate_ranges_free(&e->empty);
+    if (e->pipe) (void)pipe_drain(e->pipe, NULL); /* before any writer is freed */
     iceberg_writer_abort(e->writer);
     columnar_batch_free(e->batch);
     pipe_free(e->pipe);
@@ -878,6 +1118,16 @@ int replicate_run(const replicate_job *job, const replicate_hooks *hooks, replic
             return i2i_error_set(err, I2I_ERR_NOMEM, "creating the log lock of the run's threads");
         e.log.on = 1;
         i2i_log_set_thread_sink(shared_log_line, &e.log);
+    }
+
+    if (hooks && hooks->fault) {
+        if (pthread_mutex_init(&e.fault_mu, NULL) != 0) {
+            rc = i2i_error_set(err, I2I_ERR_NOMEM, "creating the fault hook's lock");
+            goto out;
+        }
+        e.fault.fn = locked_fault;
+        e.fault.ctx = &e;
+        e.fault_on = 1;
     }
 
     source_config_defaults(&cfg);
@@ -931,33 +1181,57 @@ int replicate_run(const replicate_job *job, const replicate_hooks *hooks, replic
     e.prog.windows_total = res->windows_total;
     I2I_TRY_GOTO(emit(&e, REPLICATE_EVENT_START, err), rc, out);
 
-    for (cursor = start; cursor < end;) {
-        int64_t wend = window_end(cursor, end, job->batch_ns);
+    for (cursor = start; cursor < end || e.tail.active;) {
+        int64_t wend;
         size_t i;
-        int redo;
+        int redo = 0;
+        if (cursor >= end) {
+            /* the last part's commit (with the write pipeline it is still the tail here) */
+            I2I_TRY_GOTO(settle_tail(&e, 1, &redo, err), rc, out);
+            if (redo) {
+                drop_ahead(&e);
+                cursor = e.redo_cursor;
+            }
+            continue;
+        }
+        wend = window_end(cursor, end, job->batch_ns);
         I2I_TRY_GOTO(cancelled(&e, err), rc, out);
-        /* The table may have moved on (another writer, our own commits): read its ranges fresh. */
+        /* The table may have moved on (another writer, our own commits): read its ranges fresh.
+         * The tail (the part before, not committed yet) is outside this window: the ranges it
+         * adds do not change what is left of it. */
         I2I_TRY_GOTO(load_ranges(&e, &done, err), rc, out);
         I2I_TRY_GOTO(replicate_ranges_uncovered(&done, cursor, wend, &todo), rc, out);
         if (todo.n == 0) {
+            /* the tail is committed before this window is reported */
+            I2I_TRY_GOTO(settle_tail(&e, 1, &redo, err), rc, out);
+            if (redo) {
+                drop_ahead(&e);
+                cursor = e.redo_cursor;
+                continue;
+            }
             res->windows_skipped++;
             e.prog.windows_skipped++;
             e.prog.window_start = cursor;
             e.prog.window_end = wend;
             I2I_TRY_GOTO(emit(&e, REPLICATE_EVENT_SKIPPED, err), rc, out);
-        }
-        for (i = 0, redo = 0; i < todo.n && !redo; i++) {
-            int64_t ns = 0, ne = 0;
-            if (e.ahead[0]) I2I_TRY_GOTO(next_part(&e, &done, &todo, i, wend, end, &ns, &ne), rc, nomem);
-            I2I_TRY_GOTO(replicate_part(&e, todo.items[i].start, todo.items[i].end, ns, ne, &redo, err), rc, out);
-        }
-        if (redo) {
-            /* Another run committed part of this window: see what is left. What was read ahead
-             * was chosen before that commit was known. */
-            drop_ahead(&e);
+            e.prog.windows_done++;
+            cursor = wend;
             continue;
         }
-        e.prog.windows_done++;
+        for (i = 0; i < todo.n && !redo; i++) {
+            int64_t ns = 0, ne = 0;
+            if (e.ahead[0]) I2I_TRY_GOTO(next_part(&e, &done, &todo, i, wend, end, &ns, &ne), rc, nomem);
+            I2I_TRY_GOTO(replicate_part(&e, todo.items[i].start, todo.items[i].end, i + 1 == todo.n,
+                                        ns, ne, &redo, err),
+                         rc, out);
+        }
+        if (redo) {
+            /* Another run committed part of this window, or of the tail's: see what is left from
+             * there. What was read ahead was chosen before that commit was known. */
+            drop_ahead(&e);
+            if (e.redo_cursor < cursor) cursor = e.redo_cursor;
+            continue;
+        }
         cursor = wend;
     }
     I2I_TRY_GOTO(flush_empty(&e, err), rc, out);
@@ -967,15 +1241,26 @@ int replicate_run(const replicate_job *job, const replicate_hooks *hooks, replic
 nomem:
     i2i_error_nomem(err, "computing the next window");
 out:
+    if (rc < 0 && e.tail.active) {
+        /* The part before the failure was written whole: commit it, as it would have been
+         * before the failure with one thread. */
+        i2i_error terr;
+        int tredo;
+        if (settle_tail(&e, 1, &tredo, &terr) < 0) I2I_WARN("%s", terr.msg);
+    }
     if (rc < 0 && e.empty.n > 0) {
         /* The empty windows before the failure were genuinely empty: keep that knowledge. */
         i2i_error ignored;
         if (flush_empty(&e, &ignored) < 0) I2I_WARN("%s", ignored.msg);
     }
     res->elapsed_ns = i2i_monotonic_ns() - e.t0;
+    I2I_DEBUG("parts read ahead %lld (dropped %lld), committed while the next was parsed %lld",
+              (long long)res->read_ahead_used, (long long)res->read_ahead_dropped,
+              (long long)res->commits_overlapped);
     replicate_ranges_free(&done);
     replicate_ranges_free(&todo);
     engine_free(&e); /* joins every thread of the run */
+    if (e.fault_on) pthread_mutex_destroy(&e.fault_mu);
     if (e.log.on) {
         i2i_log_set_thread_sink(e.log.sink, e.log.ctx);
         pthread_mutex_destroy(&e.log.mu);

@@ -26,9 +26,12 @@
  *
  * Threads: job->threads >= 2 parses on the calling thread while one writer thread encodes,
  * compresses and stores (docs/architecture.md, "The write pipeline"); the files are the same
- * bytes as with 1. Event hooks, cancel checks and commits stay on the calling thread; the fault
- * hook's "data-file.close" may be called from the writer thread (never concurrently with another
- * call of it). job->read_ahead_bytes > 0 keeps the next window's request in flight: two
+ * bytes as with 1. The writer thread also finishes each part's files, and the caller commits
+ * the part between two batches of the next one (strictly in order: the next part's events are
+ * held back until then, and it is dropped if that commit fails or loses a race). Event hooks,
+ * cancel checks and commits stay on the calling thread; the fault hook's "data-file.close" and
+ * the data files' "storage.*" points may be called from the writer thread (never concurrently
+ * with another call of the hook). job->read_ahead_bytes > 0 keeps the next window's request in flight: two
  * read-aheads (fetch threads, source.h "read-ahead") take turns, the next window's request sent
  * as soon as the current window's first byte arrived and its body buffered in a ring of half of
  * read_ahead_bytes while the current one is read live through the other; windows are still
@@ -92,6 +95,7 @@ typedef struct replicate_result {
     int64_t read_ahead_used;    /* window parts whose rows came from a request sent ahead */
     int64_t read_ahead_dropped; /* requests sent ahead and thrown away (another part was next,
                                    or they failed before a row was used and were redone) */
+    int64_t commits_overlapped; /* parts committed while the next part was already being parsed */
     int64_t elapsed_ns;
 } replicate_result;
 

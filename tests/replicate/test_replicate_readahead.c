@@ -34,6 +34,15 @@
  *                      joined (the process has the threads it had before the run), no data file
  *                      outside the committed windows, and a rerun completes the table once. The
  *                      CLI stopped by SIGTERM in that state exits with the same result.
+ *   next_window_is_parsed_while_the_commit_waits   with the write pipeline, window k's commit is
+ *                      made while window k+1 is already parsed (the hook lets the emulator send
+ *                      all of k+1's answer before k ends, so k+1 starts with rows at hand; without
+ *                      that overlap commits_overlapped is 0 and the check fails), yet the hooks see
+ *                      each window's events whole and in order (BEGIN, BATCH..., BEFORE_COMMIT,
+ *                      COMMITTED; window k+1's are held back until k is committed). Then window
+ *                      1's commit fails while window 2 is parsed: the error names window 1, window
+ *                      2's events never go out and its files are removed, window 0 stays, and a
+ *                      rerun completes the table once.
  */
 #include <dirent.h>
 #include <signal.h>
@@ -74,6 +83,7 @@ typedef struct opts {
     int (*on_event)(void *ctx, const replicate_progress *p, i2i_error *err);
     void *ctx;
     volatile int *cancel;
+    const i2i_fault *fault;
 } opts;
 
 static int run(const char *wh, const char *table, const opts *o, replicate_result *res, i2i_error *err)
@@ -95,6 +105,7 @@ static int run(const char *wh, const char *table, const opts *o, replicate_resul
     hooks.on_event = o->on_event;
     hooks.ctx = o->ctx;
     hooks.cancel = o->cancel;
+    hooks.fault = o->fault;
     rc = replicate_run(&job, &hooks, res, err);
     replicate_job_free(&job);
     return rc;
@@ -301,7 +312,7 @@ static int on_overlap(void *ctx, const replicate_progress *p, i2i_error *err)
 TEST(request_for_next_window_precedes_commit)
 {
     overlap ov;
-    opts o = {-1, 0, on_overlap, &ov, NULL};
+    opts o = {-1, 0, on_overlap, &ov, NULL, NULL};
     replicate_result res;
     i2i_error err;
     char *wh;
@@ -386,7 +397,7 @@ static int hold_windows(void)
 TEST(next_request_goes_out_while_the_body_arrives)
 {
     midway mw;
-    opts o = {-1, 5, on_midway, &mw, NULL};
+    opts o = {-1, 5, on_midway, &mw, NULL, NULL};
     replicate_result res;
     i2i_error err;
     char *wh;
@@ -437,7 +448,7 @@ TEST(read_ahead_failures_are_redone)
         {"reset", "{\"close\":true,\"count\":1,\"path\":\"" QUERY "\",\"skip\":%d}", WINDOWS - 1, 0, 1},
         {"cut", "{\"truncate_after_bytes\":3000,\"truncate_mode\":\"mid_chunk\",\"count\":1,\"path\":\"" QUERY "\",\"skip\":%d}", WINDOWS - 2, 1, 2},
     };
-    opts o = {4096, 0, NULL, NULL, NULL};
+    opts o = {4096, 0, NULL, NULL, NULL, NULL};
     replicate_result res;
     i2i_error err;
     char *wh;
@@ -569,7 +580,7 @@ TEST(cancel_during_read_ahead_leaves_nothing)
 {
     static const replicate_event when[] = {REPLICATE_EVENT_COMMITTED, REPLICATE_EVENT_WINDOW_BEGIN};
     stopper st;
-    opts o = {-1, 0, on_stop, &st, &st.cancel};
+    opts o = {-1, 0, on_stop, &st, &st.cancel, NULL};
     replicate_result res;
     i2i_error err;
     char *wh;
@@ -648,4 +659,142 @@ TEST(cancel_during_read_ahead_leaves_nothing)
         rt_argv_free(argv);
     }
     free(wh);
+}
+
+/* ------------------------------------------------------------------ commits behind the next window */
+
+/* 1 when the log has a query of the window starting at start_ns whose whole body went out. */
+static int answered_at(int64_t start_ns)
+{
+    json_t *stats = emu_stats(), *q;
+    char *clause = start_clause(start_ns);
+    size_t i;
+    int n = 0;
+    json_array_foreach(json_object_get(stats, "queries"), i, q) {
+        const char *text = json_string_value(json_object_get(q, "q"));
+        if (text && strstr(text, clause) && json_is_true(json_object_get(q, "sent"))) n = 1;
+    }
+    free(clause);
+    json_decref(stats);
+    return n;
+}
+
+#define MAX_EVENTS 1024
+typedef struct order {
+    int n;
+    replicate_event ev[MAX_EVENTS];
+    int win[MAX_EVENTS];
+    int waited[WINDOWS];
+} order;
+
+/* Records the events; at window k's first batch waits until the server has sent all of window
+ * k+1's answer (its request went out at k's first byte), so that window k+1 starts with rows at
+ * hand and is parsed while window k's commit is still to come. */
+static int on_order(void *ctx, const replicate_progress *p, i2i_error *err)
+{
+    order *o = ctx;
+    int k = (int)((p->window_start - T0) / HOUR);
+    (void)err;
+    if (p->event == REPLICATE_EVENT_START || p->event == REPLICATE_EVENT_DONE) return 0;
+    if (o->n < MAX_EVENTS) {
+        o->ev[o->n] = p->event;
+        o->win[o->n] = k;
+        o->n++;
+    }
+    if (p->event == REPLICATE_EVENT_BATCH && k >= 0 && k + 1 < WINDOWS && !o->waited[k]) {
+        int64_t deadline = i2i_monotonic_ns() + 60 * I2I_NS_PER_S; /* a hang guard */
+        while (!answered_at(T0 + (k + 1) * HOUR) && i2i_monotonic_ns() < deadline) usleep(10000);
+        usleep(50000); /* the fetch thread takes the bytes off the socket */
+        o->waited[k] = 1;
+    }
+    return 0;
+}
+
+/* Each window's events come whole and in window order: WINDOW_BEGIN, BATCH (at least one),
+ * BEFORE_COMMIT, COMMITTED, for windows 0..upto-1; returns how many windows matched (and in
+ * *used how many events they were). */
+static int windows_in_order(const order *o, int upto, int *used)
+{
+    int i = 0, k;
+    for (k = 0; k < upto; k++) {
+        int batches = 0;
+        if (i >= o->n || o->ev[i] != REPLICATE_EVENT_WINDOW_BEGIN || o->win[i] != k) return k;
+        for (i++; i < o->n && o->ev[i] == REPLICATE_EVENT_BATCH && o->win[i] == k; i++) batches++;
+        if (batches == 0 || i + 1 >= o->n) return k;
+        if (o->ev[i] != REPLICATE_EVENT_BEFORE_COMMIT || o->win[i] != k) return k;
+        if (o->ev[i + 1] != REPLICATE_EVENT_COMMITTED || o->win[i + 1] != k) return k;
+        i += 2;
+        *used = i;
+    }
+    return k;
+}
+
+static int events_of_window(const order *o, int k)
+{
+    int i, n = 0;
+    for (i = 0; i < o->n; i++) n += o->win[i] == k;
+    return n;
+}
+
+/* Fails the n-th time `point` is reached (once). */
+typedef struct nth_fault {
+    const char *point;
+    int nth, seen;
+} nth_fault;
+
+static int fail_nth(void *ctx, const char *point, i2i_error *err)
+{
+    nth_fault *f = ctx;
+    if (strcmp(point, f->point) != 0 || ++f->seen != f->nth) return I2I_OK;
+    return i2i_error_set(err, I2I_ERR_IO, "injected failure at %s", point);
+}
+
+TEST(next_window_is_parsed_while_the_commit_waits)
+{
+    order *ord = calloc(1, sizeof *ord);
+    opts o = {-1, 50, on_order, NULL, NULL, NULL};
+    nth_fault nf = {"replicate.before-commit", 2, 0};
+    i2i_fault f = {fail_nth, &nf};
+    replicate_result res;
+    rt_table t;
+    i2i_error err;
+    char *wh;
+    int used = 0;
+
+    REQUIRE(ready());
+    REQUIRE(ord != NULL);
+    o.ctx = ord;
+    wh = rt_fmt("%s/wh-tail", dir);
+    CHECK_OK(run(wh, "tail", &o, &res, &err), &err);
+    CHECK_EQ_INT(res.windows_committed, WINDOWS);
+    printf("  commits made while the next window was parsed: %lld of %d\n",
+           (long long)res.commits_overlapped, WINDOWS - 1);
+    CHECK(res.commits_overlapped >= 1);
+    CHECK(res.commits_overlapped <= WINDOWS - 1);
+    CHECK_EQ_INT(windows_in_order(ord, WINDOWS, &used), WINDOWS);
+    CHECK_EQ_INT(used, ord->n);
+    check_table(wh, "tail", WINDOWS, "tail");
+
+    /* Window 1's commit fails while window 2 is parsed: window 2 goes too (its files removed),
+     * the error names window 1, window 0 stays; a rerun completes the table. */
+    memset(ord, 0, sizeof *ord);
+    o.fault = &f;
+    CHECK_EQ_INT(run(wh, "tail_fail", &o, &res, &err), I2I_ERR_IO);
+    CHECK(strstr(err.msg, "injected failure at replicate.before-commit") != NULL);
+    CHECK(strstr(err.msg, "window [2026-04-01T01:00:00.000000000Z, 2026-04-01T02:00:00") != NULL);
+    CHECK_EQ_INT(res.windows_committed, 1);
+    CHECK_EQ_INT(windows_in_order(ord, 1, &used), 1);
+    CHECK_EQ_INT(events_of_window(ord, 2), 0); /* held back, then dropped with window 2 */
+    REQUIRE(rt_table_load(wh, "default", "tail_fail", &t) == 0);
+    CHECK_EQ_INT(t.nsnapshots, 1);
+    CHECK_EQ_INT(t.rows, res.rows);
+    CHECK_EQ_INT(rt_count_data_files(&t), json_array_size(t.live_files));
+    rt_table_free(&t);
+    o.fault = NULL;
+    memset(ord, 0, sizeof *ord);
+    CHECK_OK(run(wh, "tail_fail", &o, &res, &err), &err);
+    CHECK_EQ_INT(res.windows_skipped, 1);
+    check_table(wh, "tail_fail", WINDOWS, "tail-fail");
+    free(wh);
+    free(ord);
 }
