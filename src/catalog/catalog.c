@@ -231,6 +231,7 @@ int catalog_open(const json_t *configs, const char *base_dir, catalog **out, i2i
     storage_set_fault(c->files, &c->fault); /* zero until catalog_set_fault */
 
     ctx->fault = &c->fault;
+    c->ctx = ctx;
     open_fn = find_backend(type);
     if (open_fn) {
         rc = open_fn(ctx, configs, base_dir, &ops, &state, err);
@@ -241,7 +242,10 @@ int catalog_open(const json_t *configs, const char *base_dir, catalog **out, i2i
                            name, type);
     }
     ctx = NULL; /* owned by the back-end from here, also on failure */
-    if (rc != I2I_OK) goto fail;
+    if (rc != I2I_OK) {
+        c->ctx = NULL;
+        goto fail;
+    }
     c->ops = ops;
     c->state = state;
     *out = c;
@@ -295,8 +299,19 @@ int catalog_table_storage(catalog *c, const catalog_table *t, storage **out, int
                                                                   "table config)"
                                                                 : "");
     storage_set_fault(*out, &c->fault);
+    storage_set_cancel(*out, c->ctx ? c->ctx->cancel : NULL);
     *owned = 1;
     return I2I_OK;
+}
+
+void catalog_set_cancel(catalog *c, const volatile int *cancel)
+{
+    int i;
+    if (!c || !c->ctx) return;
+    c->ctx->cancel = cancel;
+    storage_set_cancel(c->files, cancel);
+    for (i = 0; i < c->ctx->nextra; i++) storage_set_cancel(c->ctx->extra[i], cancel);
+    if (c->ops->set_cancel) c->ops->set_cancel(c->state, cancel);
 }
 
 void catalog_set_fault(catalog *c, const i2i_fault *fault)

@@ -96,6 +96,8 @@ typedef struct catalog_ops {
                             i2i_error *err);
     int (*drop_table)(void *state, const char *ns, const char *table, i2i_error *err);
     void (*close)(void *state);
+    /* Optional: hand the job's stop flag to the back-end's own clients (catalog_set_cancel). */
+    void (*set_cancel)(void *state, const volatile int *cancel);
 } catalog_ops;
 
 struct catalog {
@@ -105,6 +107,7 @@ struct catalog {
     json_t *props;  /* the catalog_configs (reference): FileIO keys for catalog_table_storage */
     char *name;     /* catalog name ("iceberg" by default) */
     i2i_fault fault; /* test fault injection (catalog_set_fault); zero = none */
+    struct cat_ctx *ctx; /* the back-end's shared context (owned by the back-end) */
 };
 
 /* Build a catalog from catalog_configs (a JSON object with PyIceberg keys: type, uri, warehouse,
@@ -143,6 +146,13 @@ int catalog_table_storage(catalog *c, const catalog_table *t, storage **out, int
  * The rest back-end's: "rest.before-commit" (nothing sent) and "rest.after-commit" (the commit
  * applied, its reply lost). */
 void catalog_set_fault(catalog *c, const i2i_fault *fault);
+
+/* A job's stop flag (NULL = none; borrowed, must outlive c): raised, it cuts short the waits of
+ * the catalog's and its storages' retries and reconnects (a REST or S3 request's retries, a lost
+ * PostgreSQL connection being re-established) and aborts their transfers in flight, so a stop
+ * during an outage does not sit them out. What a cut-short commit leaves is reported as for any
+ * failure at that point (I2I_ERR_UNKNOWN when the outcome could not be checked). */
+void catalog_set_cancel(catalog *c, const volatile int *cancel);
 
 /* The embedded default: a SQLite catalog at <dir>/catalog.db with warehouse <dir>
  * (dir = "./warehouse" for the CLI). */

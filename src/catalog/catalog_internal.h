@@ -24,6 +24,7 @@ typedef struct cat_ctx {
     storage *extra[CAT_MAX_EXTRA_STORAGE];
     int nextra;
     const i2i_fault *fault; /* the catalog's test fault hook (borrowed; never NULL once open) */
+    const volatile int *cancel; /* the job's stop flag (catalog_set_cancel), or NULL */
 } cat_ctx;
 
 void cat_ctx_free(cat_ctx *x); /* frees the members and extra storages, not x->files */
@@ -115,6 +116,8 @@ typedef struct sql_driver {
     /* Where the database is, for messages (passwords masked). */
     const char *(*describe)(void *conn);
     void (*close)(void *conn);
+    /* Optional: the job's stop flag for the driver's waits (PostgreSQL's reconnects). */
+    void (*set_cancel)(void *conn, const volatile int *cancel);
 } sql_driver;
 
 /* uri: "sqlite:///rel.db" (relative to base_dir), "sqlite:////abs.db", "sqlite://" (memory). */

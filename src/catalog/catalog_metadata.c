@@ -40,6 +40,7 @@ int cat_storage_for(cat_ctx *x, const char *location, storage **out, i2i_error *
                              x->name);
     I2I_TRY(storage_open_for(location, x->props, &x->extra[x->nextra], err));
     storage_set_fault(x->extra[x->nextra], x->fault);
+    storage_set_cancel(x->extra[x->nextra], x->cancel);
     *out = x->extra[x->nextra++];
     return I2I_OK;
 }

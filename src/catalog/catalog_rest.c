@@ -762,9 +762,15 @@ static void rest_close(void *state)
     free(s);
 }
 
+static void rest_set_cancel(void *state, const volatile int *cancel)
+{
+    rest_state *s = state;
+    http_client_set_cancel(s->http, cancel);
+}
+
 static const catalog_ops REST_OPS = {
     "rest", rest_load, rest_ensure_namespace, rest_commit, rest_default_location, rest_drop,
-    rest_close,
+    rest_close, rest_set_cancel,
 };
 
 /* ---------------------------------------------------------------- open */

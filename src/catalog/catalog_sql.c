@@ -516,6 +516,12 @@ static int sql_commit(void *state, const char *ns, const char *table,
     return rc;
 }
 
+static void sql_set_cancel(void *state, const volatile int *cancel)
+{
+    sql_state *s = state;
+    if (s->drv->set_cancel) s->drv->set_cancel(s->conn, cancel);
+}
+
 static const catalog_ops sql_ops = {
     .type = "sql",
     .load_table = sql_load,
@@ -524,6 +530,7 @@ static const catalog_ops sql_ops = {
     .default_location = sql_default_location,
     .drop_table = sql_drop,
     .close = sql_close,
+    .set_cancel = sql_set_cancel,
 };
 
 int catalog_sql_open(cat_ctx *ctx, const json_t *configs, const char *base_dir,

@@ -29,6 +29,7 @@ typedef struct pg_conn {
     int nsecrets;
     int last_pid;          /* server process that ran the last statement we sent */
     int64_t down_since_ms; /* monotonic time the connection was found lost; 0 while it is up */
+    const volatile int *cancel; /* the job's stop flag: ends reconnect and settle waits */
 } pg_conn;
 
 /* ---------------------------------------------------------------- URI helpers */
@@ -225,7 +226,11 @@ static int pg_reconnect(pg_conn *c, const char *sql, i2i_error *err)
         }
         left = c->down_since_ms + PG_RECONNECT_BUDGET_MS - mono_ms();
         if (left <= 0) break;
-        i2i_sleep_ms(wait < left ? wait : left);
+        if (i2i_sleep_cancellable(wait < left ? wait : left, c->cancel, "", err) < 0)
+            return i2i_error_set(err, I2I_ERR_CANCELLED,
+                                 "PostgreSQL %s: stopped on request while reconnecting (the "
+                                 "connection was lost %.1f s ago)",
+                                 c->where, (double)(mono_ms() - c->down_since_ms) / 1000.0);
         if (wait < PG_RECONNECT_MAX_WAIT_MS) wait *= 2;
         if (wait > PG_RECONNECT_MAX_WAIT_MS) wait = PG_RECONNECT_MAX_WAIT_MS;
     }
@@ -367,7 +372,11 @@ static int pg_settle(void *conn, i2i_error *err)
         if (i == PG_SETTLE_TERMINATE_AFTER)
             PQclear(PQexecParams(c->pg, "SELECT pg_terminate_backend($1::int)", 1, NULL, params,
                                  NULL, NULL, 0));
-        i2i_sleep_ms(100);
+        if (i2i_sleep_cancellable(100, c->cancel, "", err) < 0)
+            return i2i_error_set(err, I2I_ERR_CANCELLED,
+                                 "PostgreSQL %s: stopped on request while waiting for the old "
+                                 "session to end",
+                                 c->where);
     }
     return 0;
 }
@@ -403,6 +412,12 @@ static void pg_notice(void *arg, const char *message)
     I2I_DEBUG("PostgreSQL %s: %s", c->where, msg);
 }
 
+static void pg_set_cancel(void *conn, const volatile int *cancel)
+{
+    pg_conn *c = conn;
+    c->cancel = cancel;
+}
+
 static const sql_driver pg_driver = {
     .dialect = "postgresql",
     .begin_sql = "BEGIN",
@@ -413,6 +428,7 @@ static const sql_driver pg_driver = {
     .break_connection = pg_break,
     .describe = pg_describe,
     .close = pg_close,
+    .set_cancel = pg_set_cancel,
 };
 
 static void add_secret(pg_conn *c, char *s)

@@ -70,6 +70,11 @@ int http_client_open(const http_config *cfg, http_client **out, i2i_error *err)
     return I2I_OK;
 }
 
+void http_client_set_cancel(http_client *c, const volatile int *cancel)
+{
+    if (c) c->cfg.retry.cancel = cancel;
+}
+
 void http_client_close(http_client *c)
 {
     if (!c) return;

@@ -55,6 +55,10 @@ typedef struct http_client http_client;
 /* Validate and copy cfg (strings copied). No network traffic. */
 int http_client_open(const http_config *cfg, http_client **out, i2i_error *err);
 void http_client_close(http_client *c); /* accepts NULL */
+/* Make cancel (may be NULL) the retry policy's cancel flag from now on: it cuts retry waits short
+ * and aborts a transfer in flight (a job's stop reaching a catalog's or a storage's client that
+ * was opened before the job). Call it while no request is running. */
+void http_client_set_cancel(http_client *c, const volatile int *cancel);
 
 /* ---------------------------------------------------------------- headers */
 

@@ -253,6 +253,8 @@ static int open_table(engine *e, i2i_error *err)
         I2I_TRY(catalog_open_default(job->default_warehouse, &e->cat, err));
     }
     if (engine_fault(e)) catalog_set_fault(e->cat, engine_fault(e));
+    /* a stop also cuts short the catalog's and its storages' retry and reconnect waits */
+    if (e->hooks && e->hooks->cancel) catalog_set_cancel(e->cat, e->hooks->cancel);
     defs = calloc(e->ncols, sizeof *defs);
     if (!defs) return i2i_error_nomem(err, "building the table schema");
     for (i = 0; i < e->ncols; i++) {
@@ -648,7 +650,7 @@ static void drop_ahead(engine *e)
 }
 
 /* Say in err what was being done to which window part, and whether anything of it may be in the
- * table. A stop on request is left as it is (it already says the window will be redone). */
+ * table (also for a stop on request: a catalog's or storage's wait cut short names no window). */
 static void wrap_part_error(engine *e, int rc, const char *stage, int64_t start, int64_t end,
                             i2i_error *err)
 {
@@ -740,7 +742,7 @@ remove_files:
     e->res->rows -= t->rows; /* those rows were not committed */
 out:
     iceberg_write_result_free(wr);
-    if (rc < 0 && rc != I2I_ERR_CANCELLED) wrap_part_error(e, rc, stage, t->start, t->end, err);
+    if (rc < 0) wrap_part_error(e, rc, stage, t->start, t->end, err);
     return rc;
 }
 
@@ -771,7 +773,7 @@ static int settle_tail(engine *e, int wait, int *redo, i2i_error *err)
     if (rc < 0) {
         /* a failed finish has removed the part's files (iceberg_writer_finish) */
         e->res->rows -= t->rows;
-        if (rc != I2I_ERR_CANCELLED) wrap_part_error(e, rc, "writing", t->start, t->end, err);
+        wrap_part_error(e, rc, "writing", t->start, t->end, err);
         return rc;
     }
     return commit_part(e, t, &wr, redo, err);

@@ -103,6 +103,11 @@ void storage_set_fault(storage *s, const i2i_fault *fault)
     if (s) s->fault = fault;
 }
 
+void storage_set_cancel(storage *s, const volatile int *cancel)
+{
+    if (s && s->ops->set_cancel) s->ops->set_cancel(s->state, cancel);
+}
+
 /* The fault points around every write that makes an object visible, whatever the back-end. An
  * injected failure names the object as the back-end's own message would ("local storage: write
  * '<path>': No space left on device"), so a test sees what a user would. */

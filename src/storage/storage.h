@@ -49,6 +49,8 @@ typedef struct storage_ops {
      * path; temp files hidden. Used to find files no snapshot references (orphans). */
     int (*list_tree)(void *state, const char *prefix, json_t *out, i2i_error *err);
     void (*close)(void *state);
+    /* Optional: the job's stop flag for the back-end's waits and transfers (storage_set_cancel). */
+    void (*set_cancel)(void *state, const volatile int *cancel);
 } storage_ops;
 
 struct storage {
@@ -66,6 +68,11 @@ struct storage {
  *   "s3.multipart.part"      after each multipart part upload (an incomplete upload is left);
  *   "s3.multipart.complete"  every part uploaded, before CompleteMultipartUpload. */
 void storage_set_fault(storage *s, const i2i_fault *fault);
+
+/* A job's stop flag (NULL = none; borrowed, must outlive s): a raised flag cuts the back-end's
+ * retry waits short and aborts its transfers in flight (S3), so a stop during an outage does not
+ * sit out the retries. Local storage has nothing to wait for. */
+void storage_set_cancel(storage *s, const volatile int *cancel);
 
 /* Open the back-end for a location's scheme with the FileIO properties of catalog_configs
  * (PyIceberg keys: s3.endpoint, s3.access-key-id, ...; may be NULL). An unknown scheme gives

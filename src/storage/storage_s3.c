@@ -1004,6 +1004,14 @@ static void s3_writer_abort(storage_writer *w)
     writer_free(w);
 }
 
+static void s3_set_cancel(void *state, const volatile int *cancel)
+{
+    s3_state *s = state;
+    pthread_mutex_lock(&s->http_mu); /* no request runs while it changes */
+    http_client_set_cancel(s->http, cancel);
+    pthread_mutex_unlock(&s->http_mu);
+}
+
 static const storage_ops s3_ops = {
     .name = "s3",
     .put = s3_put,
@@ -1019,4 +1027,5 @@ static const storage_ops s3_ops = {
     .list = s3_list,
     .list_tree = s3_list_tree,
     .close = s3_close,
+    .set_cancel = s3_set_cancel,
 };

@@ -30,6 +30,18 @@ int i2i_retry_check_cancel(const i2i_retry_policy *p, const char *what, i2i_erro
     return I2I_OK;
 }
 
+int i2i_sleep_cancellable(int64_t ms, const volatile int *cancel, const char *what, i2i_error *err)
+{
+    i2i_retry_policy p = {0, 0, 0, cancel};
+    while (ms > 0) {
+        int64_t slice = cancel && ms > CANCEL_POLL_MS ? CANCEL_POLL_MS : ms;
+        I2I_TRY(i2i_retry_check_cancel(&p, what, err));
+        i2i_sleep_ms(slice);
+        ms -= slice;
+    }
+    return i2i_retry_check_cancel(&p, what, err);
+}
+
 /* Every retry of the process, for the service's /metrics (a counter, never reset). */
 static atomic_llong retries_total;
 
@@ -37,13 +49,7 @@ int64_t i2i_retry_count(void) { return (int64_t)atomic_load(&retries_total); }
 
 int i2i_retry_wait(const i2i_retry_policy *p, int retry, int64_t retry_after_ms, i2i_error *err)
 {
-    int64_t left = i2i_retry_delay_ms(p, retry, retry_after_ms);
     atomic_fetch_add(&retries_total, 1);
-    while (left > 0) {
-        int64_t slice = p->cancel && left > CANCEL_POLL_MS ? CANCEL_POLL_MS : left;
-        I2I_TRY(i2i_retry_check_cancel(p, "waiting to retry", err));
-        i2i_sleep_ms(slice);
-        left -= slice;
-    }
-    return i2i_retry_check_cancel(p, "waiting to retry", err);
+    return i2i_sleep_cancellable(i2i_retry_delay_ms(p, retry, retry_after_ms), p->cancel,
+                                 "waiting to retry", err);
 }

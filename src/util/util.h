@@ -294,6 +294,9 @@ static inline int i2i_cancel_raised(const volatile int *flag)
     return flag && __atomic_load_n(flag, __ATOMIC_RELAXED) != 0;
 }
 
+/* Sleep ms, checking *cancel (may be NULL) every 50 ms: I2I_OK, or I2I_ERR_CANCELLED as soon as
+ * it is raised (err set: "<what>: stopped on request"). */
+int i2i_sleep_cancellable(int64_t ms, const volatile int *cancel, const char *what, i2i_error *err);
 /* The wait before retry n, in ms (random within the jitter range). */
 int64_t i2i_retry_delay_ms(const i2i_retry_policy *p, int retry, int64_t retry_after_ms);
 /* Sleep that long, checking p->cancel every 50 ms. I2I_OK or I2I_ERR_CANCELLED (err set). */

@@ -19,6 +19,11 @@ act between commits, and the server restarted or stopped mid-run.
                     driver reconnects: the run must fail that window clearly (PostgreSQL named,
                     nothing committed for it), the committed windows stay whole; after a start
                     the rerun completes.
+  stopped while down  `pg_ctl stop` after 3 commits, and SIGTERM once the run logs that it is
+                    reconnecting: the stop reaches the reconnect wait, so the run ends within
+                    seconds, not after the 10 s reconnect budget (without the stop flag reaching
+                    the driver it waits the budget out), with a clear error; the committed
+                    windows stay whole, and after a start the rerun completes.
 
 Every case ends with every source row exactly once, one linear snapshot chain, no two snapshots
 covering the same time, and no unreferenced or partial file.
@@ -30,6 +35,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -104,13 +110,13 @@ def emulator_fault(emu, spec):
         r.read()
 
 
-def start_cli(cli, ds, table, cfg):
+def start_cli(cli, ds, table, cfg, stderr=subprocess.PIPE):
     cmd = [cli, "replicate", "--host", ds.emu.url, "--database", ds.db, "--token-file", ds.token,
            "--measurement", "cpu", "--table-name", table, "--catalog-configs", json.dumps(cfg),
            "--batch-size", "1h", "--backfill-start", F.START, "--backfill-end", ds.end, "--no-progress", "--json"]
     env = dict(os.environ)
     env.pop("I2I_FAULT", None)
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env)
 
 
 def wait_commits(pg, table, n, proc, timeout=120):
@@ -207,6 +213,41 @@ def down_too_long(a, pg, ds, cfg):
     F.check_complete(label + ", rerun", r, ds, tbl, files, skipped=len(hours))
 
 
+def stopped_while_down(a, pg, ds, cfg):
+    label = "SIGTERM while reconnecting to a stopped PostgreSQL"
+    with tempfile.NamedTemporaryFile("w+", prefix="i2i-stopped-", suffix=".err") as errf:
+        def log():
+            with open(errf.name) as f:
+                return f.read()
+        proc = start_cli(a.cli, ds, "stopped", cfg, stderr=errf)
+        J.check(wait_commits(pg, "stopped", 3, proc), "%s: 3 windows committed before the stop" % label)
+        pg.ctl("stop", "-m", "fast")
+        try:
+            deadline = time.time() + 60
+            while time.time() < deadline and "reconnecting" not in log() and proc.poll() is None:
+                time.sleep(0.05)
+            J.check("reconnecting" in log(), "%s: the run is reconnecting (%r)" % (label, log()[-400:]))
+            time.sleep(0.5)  # well inside the reconnect budget
+            t = time.time()
+            proc.send_signal(signal.SIGTERM)
+            out = proc.communicate(timeout=120)[0]
+            took = time.time() - t
+            J.check(took < 5, "%s: the run ended %.1f s after SIGTERM (the reconnect budget is 10 s)"
+                    % (label, took))
+            print("  %s: ended %.1f s after SIGTERM" % (label, took))
+        finally:
+            pg.ctl("start")
+        r = subprocess.CompletedProcess(proc.args, proc.returncode, out, log())
+    for line in r.stderr.splitlines():
+        if "PostgreSQL" in line or "stopped" in line:
+            print("  cli: " + line[:400])
+    tbl, files = table_of(pg, "stopped")
+    hours = F.check_failed(label, r, ["stopped on request"], ds, tbl, files, min_done=3)
+    r = F.run_cli(a.cli, ds, "stopped", cfg)[0]
+    tbl, files = table_of(pg, "stopped")
+    F.check_complete(label + ", rerun", r, ds, tbl, files, skipped=len(hours))
+
+
 def lost_replies(a, pg, ds, cfg):
     """The connection cut (I2I_FAULT fail: at the SQL catalog's points, which shut the socket down)
     just before COMMIT is sent and just after it was: the first did not happen, the second did;
@@ -233,7 +274,7 @@ def main():
             cfg = {"name": "pgr", "type": "sql", "uri": pg.uri, "warehouse": wh}
             lost_replies(a, pg, ds, cfg)
             emulator_fault(ds.emu, [{"delay_ms": QUERY_DELAY_MS, "count": -1, "path": QUERY}])
-            for case in (between_commits, during_commit, down_too_long):
+            for case in (between_commits, during_commit, down_too_long, stopped_while_down):
                 t = time.time()
                 case(a, pg, ds, cfg)
                 J.ok("%s: %.1f s" % (case.__name__, time.time() - t))

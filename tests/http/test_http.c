@@ -281,6 +281,34 @@ TEST(retry_after_is_honoured_and_a_cancel_ends_the_wait)
     stop();
 }
 
+TEST(a_cancel_flag_set_after_open_ends_the_wait)
+{
+    /* A catalog's or storage's client is opened before the job that may stop it: the job's flag
+     * is handed over later (http_client_set_cancel) and must end the 30 s wait as above. */
+    static const canned rep[] = {{503, "busy", "30"}};
+    volatile int cancel = 0;
+    http_config cfg;
+    http_client *c = NULL;
+    pthread_t th;
+    int64_t t0;
+    i2i_error err;
+    http_config_defaults(&cfg);
+    cfg.retry.max_retries = 2;
+    cfg.retry.base_wait_ms = 1;
+    cfg.retry.max_wait_ms = 60000;
+    REQUIRE_OK(http_client_open(&cfg, &c, &err), &err);
+    http_client_set_cancel(c, &cancel);
+    REQUIRE(serve(rep, 1) == 0);
+    t0 = i2i_monotonic_ns();
+    REQUIRE(pthread_create(&th, NULL, raise_later, (void *)&cancel) == 0);
+    CHECK_EQ_INT(get(c, "/x", 1, NULL, 0, NULL, NULL, &err), I2I_ERR_CANCELLED);
+    pthread_join(th, NULL);
+    CHECK(i2i_monotonic_ns() - t0 < 5 * I2I_NS_PER_S);
+    CHECK_EQ_INT(S.served, 1);
+    http_client_close(c);
+    stop();
+}
+
 TEST(transport_errors_name_the_server_without_its_password)
 {
     http_client *c = client(NULL);

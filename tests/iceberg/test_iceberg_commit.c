@@ -58,7 +58,7 @@ static int w_commit(void *s, const char *ns, const char *t, const catalog_commit
     return rc;
 }
 
-static const catalog_ops wrap_ops = {"wrap", w_load, w_ensure, w_commit, w_loc, w_drop, NULL};
+static const catalog_ops wrap_ops = {"wrap", w_load, w_ensure, w_commit, w_loc, w_drop, NULL, NULL};
 
 static int setup(const char *name, catalog *fake, iceberg_table **t, i2i_error *err)
 {
