@@ -458,3 +458,10 @@ json_t *rt_strv_json(const char *const *v)
     for (i = 0; v && v[i]; i++) json_array_append_new(a, json_string(v[i]));
     return a;
 }
+
+int rt_fail_nth(void *ctx, const char *point, i2i_error *err)
+{
+    rt_nth_fault *f = ctx;
+    if (strcmp(point, f->point) != 0 || ++f->seen != f->nth) return I2I_OK;
+    return i2i_error_set(err, f->status ? f->status : I2I_ERR_IO, "injected failure at %s", point);
+}

@@ -99,4 +99,13 @@ int rt_check(json_t *entries, const char *dir, const char *tag);
 /* A JSON array of strings from a NULL-terminated list. */
 json_t *rt_strv_json(const char *const *v);
 
+/* A fault hook (i2i_fault {rt_fail_nth, &f}) failing the nth time `point` is reached, once, with
+ * `status` (0 = I2I_ERR_IO) and the message "injected failure at <point>". */
+typedef struct rt_nth_fault {
+    const char *point;
+    int nth, seen;
+    int status;
+} rt_nth_fault;
+int rt_fail_nth(void *ctx, const char *point, i2i_error *err);
+
 #endif

@@ -39,20 +39,6 @@ static int ready(void)
     return 1;
 }
 
-/* Fails the n-th time `point` is reached (once). */
-typedef struct nth_fault {
-    const char *point;
-    int nth, seen;
-} nth_fault;
-
-static int fail_nth(void *ctx, const char *point, i2i_error *err)
-{
-    nth_fault *f = ctx;
-    if (strcmp(point, f->point) != 0 || ++f->seen != f->nth) return I2I_OK;
-    return i2i_error_set(err, strcmp(point, "data-file.close") == 0 ? I2I_ERR_IO : I2I_ERR_TRANSIENT,
-                         "injected failure at %s", point);
-}
-
 static int run(const char *table, const i2i_fault *fault, replicate_result *res, i2i_error *err)
 {
     replicate_job job;
@@ -95,8 +81,8 @@ static int in_array(const json_t *a, const char *s)
 
 TEST(finish_failure_leaves_no_stray_files)
 {
-    nth_fault nf = {"data-file.close", 8, 0}; /* window 2 (6 hour files each), its second file */
-    i2i_fault f = {fail_nth, &nf};
+    rt_nth_fault nf = {"data-file.close", 8, 0, 0}; /* window 2 (6 hour files each), its second file */
+    i2i_fault f = {rt_fail_nth, &nf};
     replicate_result res;
     rt_table t;
     catalog *cat = NULL;
@@ -155,8 +141,9 @@ TEST(finish_failure_leaves_no_stray_files)
 
 TEST(transient_catalog_failure_is_retried)
 {
-    nth_fault nf = {"sql.before-update", 2, 0}; /* the second window's commit finds the catalog busy */
-    i2i_fault f = {fail_nth, &nf};
+    /* the second window's commit finds the catalog busy */
+    rt_nth_fault nf = {"sql.before-update", 2, 0, I2I_ERR_TRANSIENT};
+    i2i_fault f = {rt_fail_nth, &nf};
     replicate_result res;
     rt_table t;
     i2i_error err;

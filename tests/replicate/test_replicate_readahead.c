@@ -736,25 +736,12 @@ static int events_of_window(const order *o, int k)
     return n;
 }
 
-/* Fails the n-th time `point` is reached (once). */
-typedef struct nth_fault {
-    const char *point;
-    int nth, seen;
-} nth_fault;
-
-static int fail_nth(void *ctx, const char *point, i2i_error *err)
-{
-    nth_fault *f = ctx;
-    if (strcmp(point, f->point) != 0 || ++f->seen != f->nth) return I2I_OK;
-    return i2i_error_set(err, I2I_ERR_IO, "injected failure at %s", point);
-}
-
 TEST(next_window_is_parsed_while_the_commit_waits)
 {
     order *ord = calloc(1, sizeof *ord);
     opts o = {-1, 50, on_order, NULL, NULL, NULL};
-    nth_fault nf = {"replicate.before-commit", 2, 0};
-    i2i_fault f = {fail_nth, &nf};
+    rt_nth_fault nf = {"replicate.before-commit", 2, 0, 0};
+    i2i_fault f = {rt_fail_nth, &nf};
     replicate_result res;
     rt_table t;
     i2i_error err;

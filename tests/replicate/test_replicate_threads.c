@@ -195,25 +195,12 @@ TEST(files_identical_across_threads)
     }
 }
 
-/* Fails the n-th time `point` is reached (once). */
-typedef struct nth_fault {
-    const char *point;
-    int nth, seen;
-} nth_fault;
-
-static int fail_nth(void *ctx, const char *point, i2i_error *err)
-{
-    nth_fault *f = ctx;
-    if (strcmp(point, f->point) != 0 || ++f->seen != f->nth) return I2I_OK;
-    return i2i_error_set(err, I2I_ERR_IO, "injected failure at %s", point);
-}
-
 TEST(writer_failure_stops_the_query)
 {
     /* One 1d window of 24 hour partitions: past 16 open files the writer closes the least
      * recently used one inside iceberg_writer_write, i.e. on the writer thread mid-query. */
-    nth_fault nf = {"data-file.close", 1, 0};
-    i2i_fault f = {fail_nth, &nf};
+    rt_nth_fault nf = {"data-file.close", 1, 0, 0};
+    i2i_fault f = {rt_fail_nth, &nf};
     replicate_result res;
     rt_table t;
     char *wh;
