@@ -20,8 +20,8 @@ typedef struct jcol {
     columnar_type type;
     const char *name; /* the batch column's name (unescaped) */
     size_t name_len;
-    char *json; /* the name as serde_json writes it inside quotes */
-    size_t json_len;
+    char *json; /* '"', the name as serde_json writes it inside quotes, '"', ':' */
+    size_t json_len; /* of the name part */
 } jcol;
 
 struct jsonl_parser {
@@ -30,6 +30,11 @@ struct jsonl_parser {
     size_t ncols;
     jcol *cols;
     int *succ;      /* succ[i + 1] = column predicted after column i (succ[0]: first key) */
+    /* The chain succ[0], succ[succ[0] + 1], ... visits each column at most once (chain_ok): a line
+     * whose keys all follow it has no key twice, so it needs no `seen` marks. chain_pos[i] is
+     * column i's place on it (-1: not on it). */
+    int chain_ok;
+    int *chain_pos;
     int *htab;      /* open addressing: column index or -1 */
     size_t hmask;
     uint32_t *seen; /* seen[i] == stamp when column i was set in the current row */
@@ -859,11 +864,36 @@ static const char *parse_value(jsonl_parser *p, jcol *col, int ci, const char *s
     return fail(p, col, s, "unsupported column type");
 }
 
+/* Recompute chain_ok and chain_pos after succ changed (rare: a line with another key order). */
+static void update_chain(jsonl_parser *p)
+{
+    size_t i, k = 0;
+    int c;
+    for (i = 0; i < p->ncols; i++) p->chain_pos[i] = -1;
+    p->chain_ok = 1;
+    for (c = p->succ[0]; c >= 0; c = p->succ[c + 1], k++) {
+        if (p->chain_pos[c] >= 0) {
+            p->chain_ok = 0;
+            return;
+        }
+        p->chain_pos[c] = (int)k;
+    }
+}
+
+/* Give the keys of this line so far (the first n of the chain) their `seen` marks: the line left
+ * the chain, duplicates are checked from here on. */
+static void mark_chain_prefix(jsonl_parser *p, size_t n)
+{
+    int c = p->succ[0];
+    for (; n > 0 && c >= 0; n--, c = p->succ[c + 1]) p->seen[c] = p->stamp;
+}
+
 /* Parse one line [s, nl) where *nl == '\n'. */
 static int parse_line(jsonl_parser *p, const char *s, const char *nl)
 {
     columnar_batch *b = p->b;
     int prev = -1;
+    int on_chain; /* every key so far followed the chain: no `seen` marks were needed */
     size_t nset = 0; /* distinct columns given a value (or null) on this line */
     p->st.lines++;
     p->line_end = nl;
@@ -878,25 +908,28 @@ static int parse_line(jsonl_parser *p, const char *s, const char *nl)
         p->stamp = 1;
     }
     s = skip_ws(s + 1);
+    on_chain = p->chain_ok;
     if (*s != '}') {
         for (;;) {
             int ci = -1;
-            int guess;
-            if (*s != '"') goto bad_key;
-            s++;
-            guess = p->succ[prev + 1];
+            int guess = p->succ[prev + 1];
             if (guess >= 0) {
                 const jcol *g = &p->cols[guess];
-                /* g->json holds the escaped name followed by '"' ':' (the compact form) */
-                if ((size_t)(nl - s) > g->json_len + 1 && key_eq(s, g->json, g->json_len + 2)) {
+                /* g->json holds '"', the escaped name, '"' and ':' (the compact form) */
+                if ((size_t)(nl - s) > g->json_len + 3 && key_eq(s, g->json, g->json_len + 3)) {
                     ci = guess;
-                    s += g->json_len + 1;
+                    s += g->json_len + 3;
                 }
             }
             if (ci < 0) {
                 const char *k;
                 size_t kn;
-                s = scan_string(p, NULL, s, &k, &kn);
+                if (on_chain) {
+                    on_chain = 0;
+                    mark_chain_prefix(p, nset);
+                }
+                if (*s != '"') goto bad_key;
+                s = scan_string(p, NULL, s + 1, &k, &kn);
                 if (!s) return p->err ? p->err->code : I2I_ERR_FORMAT;
                 ci = lookup_key(p, k, kn);
                 if (ci < 0) {
@@ -913,18 +946,22 @@ static int parse_line(jsonl_parser *p, const char *s, const char *nl)
                     if (!s) return p->err ? p->err->code : I2I_ERR_FORMAT;
                     goto next;
                 }
-                p->succ[prev + 1] = ci;
-            }
-            if (*s != ':') {
+                if (p->succ[prev + 1] != ci) {
+                    p->succ[prev + 1] = ci;
+                    update_chain(p);
+                }
                 s = skip_ws(s);
                 if (*s != ':') goto bad_colon;
+                s++;
             }
-            s++;
-            if (p->seen[ci] == p->stamp) {
-                return i2i_error_set(p->err, I2I_ERR_FORMAT, "response line %llu: key '%s' appears twice",
-                                     (unsigned long long)p->st.lines, p->cols[ci].name);
+            if (!on_chain) {
+                if (p->seen[ci] == p->stamp) {
+                    return i2i_error_set(p->err, I2I_ERR_FORMAT,
+                                         "response line %llu: key '%s' appears twice",
+                                         (unsigned long long)p->st.lines, p->cols[ci].name);
+                }
+                p->seen[ci] = p->stamp;
             }
-            p->seen[ci] = p->stamp;
             nset++;
             if ((unsigned char)*s <= ' ') s = skip_ws(s); /* one test; skip_ws keeps '\n' */
             s = parse_value(p, &p->cols[ci], ci, s);
@@ -951,7 +988,9 @@ static int parse_line(jsonl_parser *p, const char *s, const char *nl)
         fail(p, NULL, s, "unexpected data after the object");
         return I2I_ERR_FORMAT;
     }
-    if (p->cfg.time_col >= 0 && p->seen[p->cfg.time_col] != p->stamp) {
+    if (p->cfg.time_col >= 0 &&
+        (on_chain ? !(p->chain_pos[p->cfg.time_col] >= 0 && (size_t)p->chain_pos[p->cfg.time_col] < nset)
+                  : p->seen[p->cfg.time_col] != p->stamp)) {
         return i2i_error_set(p->err, I2I_ERR_FORMAT, "response line %llu: row has no '%s' value",
                              (unsigned long long)p->st.lines, p->cols[p->cfg.time_col].name);
     }
@@ -978,6 +1017,7 @@ static char *json_escape_name(const char *s, size_t n, size_t *outn)
 {
     i2i_buf b = I2I_BUF_INIT;
     size_t i;
+    if (i2i_buf_put_u8(&b, '"') != I2I_OK) return NULL;
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         int rc;
@@ -998,8 +1038,8 @@ static char *json_escape_name(const char *s, size_t n, size_t *outn)
             return NULL;
         }
     }
-    *outn = b.len;
-    /* followed by the closing quote and the colon, so one compare matches `name":` */
+    *outn = b.len - 1;
+    /* quoted and followed by the colon, so one compare matches `"name":` */
     if (i2i_buf_append(&b, "\":", 2) != I2I_OK || !i2i_buf_cstr(&b)) {
         i2i_buf_free(&b);
         return NULL;
@@ -1026,12 +1066,13 @@ int jsonl_parser_new(const jsonl_config *cfg, jsonl_parser **out, i2i_error *err
     p->hmask = hsize - 1;
     p->cols = calloc(b->ncols + 1, sizeof *p->cols);
     p->succ = malloc((b->ncols + 1) * sizeof *p->succ);
+    p->chain_pos = malloc((b->ncols + 1) * sizeof *p->chain_pos);
     p->htab = malloc(hsize * sizeof *p->htab);
     p->seen = calloc(b->ncols + 1, sizeof *p->seen);
     p->strcols = calloc(b->ncols + 1, sizeof *p->strcols);
     p->st.nonfinite_by_col = calloc(b->ncols + 1, sizeof(uint64_t));
     p->mark_nonfinite = calloc(b->ncols + 1, sizeof(uint64_t));
-    if (!p->cols || !p->succ || !p->htab || !p->seen || !p->strcols || !p->st.nonfinite_by_col ||
+    if (!p->cols || !p->succ || !p->chain_pos || !p->htab || !p->seen || !p->strcols || !p->st.nonfinite_by_col ||
         !p->mark_nonfinite)
         goto nomem;
     for (i = 0; i < hsize; i++) p->htab[i] = -1;
@@ -1056,6 +1097,7 @@ int jsonl_parser_new(const jsonl_config *cfg, jsonl_parser **out, i2i_error *err
         if (c->type == COLUMNAR_STRING) p->strcols[p->nstr++] = i;
     }
     p->fixed_row_bytes += (b->ncols + 7) / 8;
+    update_chain(p);
     i2i_buf_init(&p->carry);
     i2i_buf_init(&p->scratch);
     *out = p;
@@ -1074,6 +1116,7 @@ void jsonl_parser_free(jsonl_parser *p)
     }
     free(p->cols);
     free(p->succ);
+    free(p->chain_pos);
     free(p->htab);
     free(p->seen);
     free(p->strcols);

@@ -742,6 +742,66 @@ TEST(bad_rows_are_errors)
     }
 }
 
+/* Lines whose keys follow the order learned from earlier lines skip the duplicate-key marks
+ * (update_chain): after the order changed, a key repeated on the new order, a key order that
+ * loops back on itself, and a line on the order that lacks the time must still be refused, each
+ * at the right line. */
+TEST(learned_key_orders_still_refuse_bad_rows)
+{
+    static const struct {
+        const char *in;
+        unsigned line; /* the line refused */
+        const char *what;
+    } cases[] = {
+        /* learned time,host,usage; then host again where usage was expected */
+        {"{\"time\":\"2024-01-01T00:00:00\",\"host\":\"a\",\"usage\":1}\n"
+         "{\"time\":\"2024-01-01T00:00:01\",\"host\":\"a\",\"host\":\"b\"}\n",
+         2, "appears twice"},
+        /* line 2 makes the order loop (host -> time -> host): the third key repeats host */
+        {"{\"time\":\"2024-01-01T00:00:00\",\"host\":\"a\"}\n"
+         "{\"host\":\"a\",\"time\":\"2024-01-01T00:00:01\"}\n"
+         "{\"host\":\"a\",\"time\":\"2024-01-01T00:00:02\",\"host\":\"b\"}\n",
+         3, "appears twice"},
+        /* learned host,time,usage (a loop-free order again once usage follows time): a line on
+         * that order that stops before the time */
+        {"{\"host\":\"a\",\"time\":\"2024-01-01T00:00:00\",\"usage\":1}\n"
+         "{\"host\":\"b\"}\n",
+         2, "has no 'time'"},
+        /* on the learned order for two keys, then the first key again */
+        {"{\"time\":\"2024-01-01T00:00:00\",\"host\":\"a\",\"usage\":1}\n"
+         "{\"time\":\"2024-01-01T00:00:01\",\"host\":\"a\",\"time\":\"2024-01-01T00:00:02\"}\n",
+         2, "appears twice"},
+    };
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fixture f;
+        i2i_error err;
+        char want[32];
+        REQUIRE(fx_open(&f, ALL_FIELDS, NALL, 10, 0, 0, 0) == 0);
+        CHECK(parse_all(&f, cases[i].in, strlen(cases[i].in), &err) == I2I_ERR_FORMAT);
+        snprintf(want, sizeof want, "line %u:", cases[i].line);
+        if (!strstr(err.msg, want) || !strstr(err.msg, cases[i].what))
+            i2i_test_fail(__FILE__, __LINE__, "case %zu: %s", i, err.msg);
+        fx_close(&f);
+    }
+    /* and a stream that changes order back and forth parses every row (the dump is per row) */
+    {
+        static const char *ok =
+            "{\"time\":\"2024-01-01T00:00:00\",\"host\":\"a\",\"usage\":1}\n"
+            "{\"usage\":2,\"time\":\"2024-01-01T00:00:01\",\"host\":\"b\"}\n"
+            "{\"time\":\"2024-01-01T00:00:02\",\"host\":\"c\",\"usage\":3}\n"
+            "{\"host\":\"d\",\"time\":\"2024-01-01T00:00:03\"}\n"
+            "{\"time\":\"2024-01-01T00:00:04\",\"host\":\"e\",\"usage\":5}\n";
+        fixture f;
+        i2i_error err;
+        REQUIRE(fx_open(&f, ALL_FIELDS, NALL, 10, 0, 0, 0) == 0);
+        REQUIRE_OK(parse_all(&f, ok, strlen(ok), &err), &err);
+        CHECK(strstr(i2i_buf_cstr(&f.k.dump), "host=<d> Region \"x\"=NULL usage=NULL") != NULL);
+        CHECK(strstr(i2i_buf_cstr(&f.k.dump), "host=<e> Region \"x\"=NULL usage=0x1.4p+2") != NULL);
+        fx_close(&f);
+    }
+}
+
 TEST(random_corruption_never_crashes)
 {
     char *body = make_body(0);
