@@ -837,6 +837,15 @@ static int on_batch(void *ctx, columnar_batch *b, i2i_error *err)
     return emit(e, REPLICATE_EVENT_BATCH, err);
 }
 
+/* While the part being parsed waits for more of its body (a read-ahead's transfer that stalls):
+ * commit the tail once its files are finished, rather than when the next batch is full. */
+static int on_idle(void *ctx, i2i_error *err)
+{
+    engine *e = ctx;
+    if (!e->begin_held) return I2I_OK; /* the tail is committed already */
+    return settle_tail_while_parsing(e, 0, err);
+}
+
 /* Throw away the part being parsed: its batches written or dropped by the writer thread, its
  * writer aborted (its files removed), its rows out of the totals. */
 static void drop_part(engine *e)
@@ -923,6 +932,7 @@ static int replicate_part(engine *e, int64_t start, int64_t end, int last, int64
     q.max_batch_bytes = MAX_BATCH_BYTES;
     q.on_batch = on_batch;
     if (e->ahead[0]) q.on_first_byte = start_next;
+    if (e->pipe) q.on_idle = on_idle;
     q.ctx = e;
     rc = source_query_range_ahead(e->src, pf, &q, &qs, err);
     e->res->nonfinite += (int64_t)qs.nonfinite;

@@ -259,9 +259,12 @@ int src_prefetch_matches(const source_prefetch *pf, const i2i_buf *body)
 
 /* Wait for bytes or the end of the fetch; 1 = data and n hold a contiguous piece of the ring,
  * 0 = the fetch is finished and everything it stored was read, I2I_ERR_CANCELLED = the caller's
- * cancel flag was raised (the fetch is stopped and joined). */
-static int ring_get(source_prefetch *pf, const char **data, size_t *n, i2i_error *err)
+ * cancel flag was raised, or on_idle's failure (the fetch is stopped and joined). on_idle(ctx)
+ * is called, unlocked, after each poll interval spent waiting. */
+static int ring_get(source_prefetch *pf, const char **data, size_t *n, source_idle_fn on_idle,
+                    void *idle_ctx, i2i_error *err)
 {
+    int waited = 0;
     pthread_mutex_lock(&pf->mu);
     if (pf->limit > LIVE_AHEAD) pf->limit = LIVE_AHEAD;
     while (pf->count == 0 && !pf->done) {
@@ -271,6 +274,18 @@ static int ring_get(source_prefetch *pf, const char **data, size_t *n, i2i_error
             source_prefetch_discard(pf);
             return i2i_error_set(err, I2I_ERR_CANCELLED, "%s: stopped on request", pf->what);
         }
+        if (waited && on_idle) {
+            int rc;
+            pthread_mutex_unlock(&pf->mu);
+            rc = on_idle(idle_ctx, err);
+            if (rc < 0) {
+                source_prefetch_discard(pf);
+                return rc;
+            }
+            pthread_mutex_lock(&pf->mu);
+            if (pf->count > 0 || pf->done) break;
+        }
+        waited = 1;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += CANCEL_POLL_MS * 1000000L;
         if (ts.tv_nsec >= 1000000000L) {
@@ -302,7 +317,8 @@ static void ring_release(source_prefetch *pf, size_t n)
 }
 
 int src_prefetch_consume(source_prefetch *pf, jsonl_parser *parser, void (*on_data)(void *),
-                         void *data_ctx, int *redo, http_stats *stats, i2i_error *err)
+                         source_idle_fn on_idle, void *data_ctx, int *redo, http_stats *stats,
+                         i2i_error *err)
 {
     int rc, frc;
     *redo = 0;
@@ -311,7 +327,7 @@ int src_prefetch_consume(source_prefetch *pf, jsonl_parser *parser, void (*on_da
     for (;;) {
         const char *data = NULL;
         size_t n = 0;
-        rc = ring_get(pf, &data, &n, err);
+        rc = ring_get(pf, &data, &n, on_idle, data_ctx, err);
         if (rc < 0) return rc;
         if (rc == 0) break;
         if (on_data) {

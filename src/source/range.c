@@ -29,6 +29,12 @@ static void note_first_byte(void *ctx)
     if (r->q->on_first_byte) r->q->on_first_byte(r->q->ctx);
 }
 
+static int range_idle(void *ctx, i2i_error *err)
+{
+    range_ctx *r = ctx;
+    return r->q->on_idle(r->q->ctx, err);
+}
+
 static int range_sink(void *ctx, const char *data, size_t n, i2i_error *err)
 {
     range_ctx *r = ctx;
@@ -122,7 +128,8 @@ static int query_range_top(range_ctx *r, source_prefetch *pf, i2i_error *err)
         rc = src_range_body(r->s, &r->prefix, r->q->start_ns, r->q->end_ns, &r->sql, &r->body, err);
         if (rc < 0) return rc;
         if (src_prefetch_matches(pf, &r->body)) {
-            rc = src_prefetch_consume(pf, r->parser, note_first_byte, r, &redo, &r->http, err);
+            rc = src_prefetch_consume(pf, r->parser, note_first_byte, r->q->on_idle ? range_idle : NULL,
+                                      r, &redo, &r->http, err);
             if (!redo) {
                 r->read_ahead = 1;
                 return rc;

@@ -176,6 +176,12 @@ typedef int (*source_batch_fn)(void *ctx, columnar_batch *b, i2i_error *err);
  * on_batch does, so it must not use the same source. */
 typedef void (*source_first_byte_fn)(void *ctx);
 
+/* Called on the caller's thread while a query read through a read-ahead waits for more of its
+ * body (every 50 ms of waiting), so the caller can do work that must not wait for those bytes (the
+ * engine commits the previous window there). A negative return stops the query with that status
+ * (err set by the callee). Not called while the body is read by the caller's own request. */
+typedef int (*source_idle_fn)(void *ctx, i2i_error *err);
+
 typedef enum source_nonfinite {
     SOURCE_NONFINITE_NAN = 0, /* default: store NaN (the value existed and was NaN/+Inf/-Inf) */
     SOURCE_NONFINITE_NULL     /* store NULL */
@@ -196,6 +202,7 @@ typedef struct source_query {
     source_nonfinite nonfinite; /* what a JSON null on a DOUBLE column becomes, see below */
     source_batch_fn on_batch;
     source_first_byte_fn on_first_byte; /* optional; gets ctx */
+    source_idle_fn on_idle;             /* optional; gets ctx */
     void *ctx;
 } source_query;
 

@@ -55,12 +55,14 @@ struct jsonl_parser;
 /* 1 when pf holds a started read-ahead whose request body is `body`. */
 int src_prefetch_matches(const source_prefetch *pf, const i2i_buf *body);
 /* Feed the read-ahead's body to parser (mark first), join its thread and add its requests and
- * retries to stats. on_data(data_ctx) (may be NULL) is called before the first byte is parsed.
+ * retries to stats. on_data(data_ctx) (may be NULL) is called before the first byte is parsed,
+ * on_idle(data_ctx, err) (may be NULL) while it waits for bytes (source_idle_fn).
  * I2I_OK with *redo = 1: it failed before any row was handed out in a way our own request should
  * redo (file limit, a transient cut after bytes arrived). Any other failure is the query's,
  * returned as the query would have returned it. */
 int src_prefetch_consume(source_prefetch *pf, struct jsonl_parser *parser, void (*on_data)(void *),
-                         void *data_ctx, int *redo, http_stats *stats, i2i_error *err);
+                         source_idle_fn on_idle, void *data_ctx, int *redo, http_stats *stats,
+                         i2i_error *err);
 
 /* RFC 3339 with 9 fraction digits and 'Z', valid over the whole int64 range. out >= 48 bytes. */
 void src_format_time(int64_t ns, char *out, size_t outsz);
