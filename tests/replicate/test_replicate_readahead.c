@@ -797,7 +797,7 @@ TEST(next_window_is_parsed_while_the_commit_waits)
 typedef struct stall {
     char *mark;              /* window 1's request */
     int held_at_commit;      /* window 1's body was held mid-way when window 0 was committed */
-    volatile int released;
+    int released;            /* atomic: the watchdog thread reads it */
 } stall;
 
 static int on_stall(void *ctx, const replicate_progress *p, i2i_error *err)
@@ -812,9 +812,10 @@ static int on_stall(void *ctx, const replicate_progress *p, i2i_error *err)
         while (held(st->mark) != 1 && i2i_monotonic_ns() < deadline) usleep(10000);
         usleep(100000); /* the fetch thread takes the bytes before the hold off the socket */
     }
-    if (p->event == REPLICATE_EVENT_COMMITTED && p->window_start == T0 && !st->released) {
+    if (p->event == REPLICATE_EVENT_COMMITTED && p->window_start == T0 &&
+        !__atomic_load_n(&st->released, __ATOMIC_ACQUIRE)) {
         st->held_at_commit = held(st->mark) == 1;
-        st->released = 1;
+        __atomic_store_n(&st->released, 1, __ATOMIC_RELEASE);
         release(st->mark);
     }
     return 0;
@@ -826,8 +827,8 @@ static void *release_later(void *arg)
 {
     stall *st = arg;
     int i;
-    for (i = 0; i < 200 && !st->released; i++) usleep(100000);
-    if (!st->released) release(st->mark);
+    for (i = 0; i < 200 && !__atomic_load_n(&st->released, __ATOMIC_ACQUIRE); i++) usleep(100000);
+    if (!__atomic_load_n(&st->released, __ATOMIC_ACQUIRE)) release(st->mark);
     return NULL;
 }
 
@@ -848,7 +849,7 @@ TEST(a_stalled_next_window_does_not_hold_the_commit_back)
     REQUIRE(queue_window_fault("\"hold_after_bytes\":3000", T0 + HOUR) == 0);
     REQUIRE(pthread_create(&th, NULL, release_later, &st) == 0);
     CHECK_OK(run(wh, "stall", &o, &res, &err), &err);
-    st.released = 1;
+    __atomic_store_n(&st.released, 1, __ATOMIC_RELEASE);
     pthread_join(th, NULL);
     if (!st.held_at_commit) fprintf(stderr, "  window 0 was committed only after window 1's body went on\n");
     CHECK(st.held_at_commit);
