@@ -127,7 +127,6 @@ typedef struct engine {
     int ahead_next;          /* the read-ahead started for the next part, or -1 */
     int ahead_free;          /* the one the next part may use (not the current part's) */
     int64_t next_ns, next_ne; /* the part expected after the current one (empty: none) */
-    int64_t ahead_ns, ahead_ne; /* the part ahead[ahead_next] was started for */
     replicate_ranges next;  /* scratch: the uncovered parts of the next window */
     shared_log log;
 } engine;
@@ -637,8 +636,6 @@ static void start_next(void *ctx)
         return;
     }
     e->ahead_next = e->ahead_free;
-    e->ahead_ns = q.start_ns;
-    e->ahead_ne = q.end_ns;
 }
 
 /* Throw away both read-aheads (their transfers stopped, threads joined). */
@@ -874,6 +871,7 @@ static int replicate_part(engine *e, int64_t start, int64_t end, int last, int64
     source_query q;
     source_query_stats qs;
     source_prefetch *pf = NULL;
+    int rows_at_hand = 0; /* this part's read-ahead has its answer */
     int rc;
 
     *redo = 0;
@@ -884,6 +882,8 @@ static int replicate_part(engine *e, int64_t start, int64_t end, int last, int64
         if (cur != 0) source_prefetch_discard(e->ahead[0]);
         if (cur != 1) source_prefetch_discard(e->ahead[1]);
         pf = cur >= 0 ? e->ahead[cur] : NULL;
+        /* a started read-ahead was started for [next_ns, next_ne) as known then */
+        rows_at_hand = pf && e->next_ns == start && e->next_ne == end && source_prefetch_answered(pf);
         e->ahead_free = cur >= 0 ? 1 - cur : 0;
         e->ahead_next = -1;
         e->next_ns = next_start;
@@ -891,8 +891,7 @@ static int replicate_part(engine *e, int64_t start, int64_t end, int last, int64
     }
     e->part_rows = 0;
     e->tail_rc = e->tail_redo = 0;
-    if (e->tail.active &&
-        !(pf && e->ahead_ns == start && e->ahead_ne == end && source_prefetch_answered(pf))) {
+    if (e->tail.active && !rows_at_hand) {
         /* This part's rows are not here yet (no read-ahead, another part was read ahead, or the
          * server is still planning it): commit the tail first rather than make it wait for them,
          * and stop here if that commit's events asked for it. */
@@ -945,12 +944,15 @@ static int replicate_part(engine *e, int64_t start, int64_t end, int last, int64
         else drop_ahead(e);
     }
     /* This part's query ended before its tail was committed (a short part, or the query
-     * failed): commit the tail now, it comes first. */
+     * failed): commit the tail now, it comes first; then the events held for this part go out
+     * (also when its query failed: they had happened). */
     if (!e->tail_rc && !e->tail_redo && e->tail.active) {
-        int tredo = 0;
-        e->tail_rc = settle_tail(e, 1, &tredo, &e->tail_err);
-        e->tail_redo = tredo;
-        if (e->tail_rc == I2I_OK && !tredo) e->res->commits_overlapped++;
+        i2i_error terr;
+        int trc = settle_tail_while_parsing(e, 1, &terr);
+        if (trc < 0 && !e->tail_rc && !e->tail_redo && rc == I2I_OK) {
+            rc = trc; /* a hook refused one of the held events */
+            if (err) *err = terr;
+        }
     }
     if (e->tail_rc < 0 || e->tail_redo) {
         /* The tail failed or lost its race: this part goes too, the tail's outcome is reported. */
@@ -962,16 +964,6 @@ static int replicate_part(engine *e, int64_t start, int64_t end, int last, int64
         }
         if (err) *err = e->tail_err;
         return e->tail_rc;
-    }
-    /* The tail is committed: the events held for this part go out (also when its query failed:
-     * they had happened). */
-    {
-        i2i_error herr;
-        int hrc = emit_held(e, &herr);
-        if (rc == I2I_OK && hrc < 0) {
-            rc = hrc;
-            if (err) *err = herr;
-        }
     }
     if (rc < 0) {
         drop_part(e);
