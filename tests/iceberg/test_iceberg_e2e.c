@@ -469,6 +469,21 @@ TEST(uint64_above_int64_max_fails_naming_column_and_value)
     CHECK(iceberg_writer_write(w, b, &err) == I2I_ERR_INVALID);
     CHECK(strstr(err.msg, "'time'") != NULL);
     iceberg_writer_abort(w);
+    /* a batch column the table lacks is refused, naming the column and the table */
+    {
+        static const columnar_field extra[] = {{"time", COLUMNAR_TIMESTAMP, COLUMNAR_NANOS},
+                                               {"nope", COLUMNAR_DOUBLE, 0}};
+        columnar_batch *xb = NULL;
+        REQUIRE_OK(columnar_batch_new(extra, 2, 10, &xb, &err), &err);
+        columnar_set_i64(&xb->cols[0], 0, 0);
+        columnar_set_f64(&xb->cols[1], 0, 1.5);
+        columnar_batch_end_row(xb);
+        REQUIRE_OK(iceberg_writer_open(t, &o, &w, &err), &err);
+        CHECK(iceberg_writer_write(w, xb, &err) == I2I_ERR_INVALID);
+        CHECK(strstr(err.msg, "column 'nope' is not in table db.u") != NULL);
+        iceberg_writer_abort(w);
+        columnar_batch_free(xb);
+    }
     /* a bad run id is refused */
     o.run_id = "bad/id";
     CHECK(iceberg_writer_open(t, &o, &w, &err) == I2I_ERR_INVALID);
