@@ -180,9 +180,28 @@ static int dict_string_page_stats(pq_column *c, i2i_error *err)
  * values and the dictionary is small: its page is paid once per chunk while every later page
  * saves, so judging one page alone drops dictionaries that pay over the row group (DuckDB keeps
  * them for moderate-cardinality numbers; measured 13% smaller and 11% faster on such data).
- * A column of (nearly) unique values never qualifies. */
+ * When more pages follow (more_pages), fixed-width values are also kept when the domain the page
+ * was drawn from fits the dictionary budget (domain_fits_budget). A column of (nearly) unique
+ * values never qualifies. */
 #define PQ_DICT_AMORTIZED_MAX 16384
-static int dict_pays(const pq_column *c)
+
+/* Fixed-width values whose whole domain projects into the dictionary budget: over a large chunk
+ * the dictionary is both smaller and far cheaper than PLAIN, which zstd then has to work through
+ * (about 40 instructions per byte of 8-byte doubles against a hash and a few bits per value:
+ * measured 8% fewer instructions and 8% smaller files on 500k rows of 3-decimal percentages,
+ * whose 20k-row first page repeats only 9% of its values). pyarrow, PyIceberg's writer, keeps a
+ * dictionary until it outgrows its budget, whatever its first page says. The domain is estimated
+ * from the page's repeats (n values drawn from N give about n^2 / 2N repeats), which overstates
+ * a small domain, so a wrong guess errs toward PLAIN; a dictionary that outgrows its budget falls
+ * back to PLAIN for the rest of the chunk, so an underestimate costs one budget of dictionary. */
+static int domain_fits_budget(const pq_column *c)
+{
+    double n = (double)c->page_values, repeats = n - (double)c->dict.count;
+    if (repeats <= 0) return 0;
+    return n * n / (2 * repeats) * (double)c->value_width <= (double)c->dict_budget;
+}
+
+static int dict_pays(const pq_column *c, int more_pages)
 {
     size_t n = c->page_values, i, plain = 0, cost;
     int bits = pq_bit_width(c->dict.count ? c->dict.count - 1 : 0);
@@ -197,7 +216,7 @@ static int dict_pays(const pq_column *c)
         return cost <= plain || repeats;
     }
     plain = n * (size_t)c->value_width;
-    return cost * 4 <= plain * 3 || repeats;
+    return cost * 4 <= plain * 3 || repeats || (more_pages && domain_fits_budget(c));
 }
 
 /* Turn the open page's indices back into PLAIN values and drop the dictionary for this chunk. */
@@ -307,8 +326,11 @@ static void reset_page(pq_column *c)
     pq_stats_reset(&c->page_stats);
 }
 
-/* Encode, compress and store the open page. may_check: run the AUTO pays-off check if due. */
-static int close_page(pq_column *c, pq_compressor *z, int may_check, i2i_error *err)
+/* Encode, compress and store the open page. check: whether the AUTO pays-off check may run if
+ * due (CHECK_NONE: no; CHECK_LAST_PAGE: the chunk ends with this page; CHECK_MORE_PAGES: it is
+ * full and more rows follow). */
+enum { CHECK_NONE = 0, CHECK_LAST_PAGE = 1, CHECK_MORE_PAGES = 2 };
+static int close_page(pq_column *c, pq_compressor *z, int check, i2i_error *err)
 {
     const uint8_t *body, *stored;
     size_t body_len, stored_len, offset;
@@ -319,9 +341,9 @@ static int close_page(pq_column *c, pq_compressor *z, int may_check, i2i_error *
     if (c->mode == PQ_MODE_DICT) {
         if (c->spec.physical == PARQUET_BYTE_ARRAY) I2I_TRY(dict_string_page_stats(c, err));
         /* Judge the dictionary on the first page that has values. */
-        if (!c->dict_checked && may_check && c->page_values > 0) {
+        if (!c->dict_checked && check != CHECK_NONE && c->page_values > 0) {
             c->dict_checked = 1;
-            if (!dict_pays(c)) I2I_TRY(abandon_dict(c, err));
+            if (!dict_pays(c, check == CHECK_MORE_PAGES)) I2I_TRY(abandon_dict(c, err));
         }
     }
     dict_enc = c->mode == PQ_MODE_DICT && c->dict.count > 0;
@@ -388,7 +410,7 @@ static int close_page(pq_column *c, pq_compressor *z, int may_check, i2i_error *
 static int fall_back_to_plain(pq_column *c, pq_compressor *z, i2i_error *err)
 {
     c->dict_checked = 1;
-    if (c->dict.count > 0 && c->page_rows > 0) I2I_TRY(close_page(c, z, 0, err));
+    if (c->dict.count > 0 && c->page_rows > 0) I2I_TRY(close_page(c, z, CHECK_NONE, err));
     c->mode = PQ_MODE_PLAIN;
     return I2I_OK;
 }
@@ -411,12 +433,16 @@ int pq_column_write(pq_column *c, pq_compressor *z, const columnar_column *src, 
     size_t done = 0;
 
     while (done < n) {
-        size_t k = n - done, used, before, nnull;
-        size_t room = c->page_rows_max - c->page_rows;
+        size_t k, used, before, nnull, room;
         const uint32_t *r = rows ? rows + done : NULL;
         size_t o = rows ? 0 : off + done;
         int has_nulls = batch_nulls;
 
+        /* A full page is closed when the next value arrives, not when it fills: then a page that
+         * ends the chunk is known to be its last (pq_column_finish_chunk) for the dictionary check. */
+        if (page_full(c)) I2I_TRY(close_page(c, z, CHECK_MORE_PAGES, err));
+        k = n - done;
+        room = c->page_rows_max - c->page_rows;
         if (k > room) k = room;
         if (c->mode == PQ_MODE_PLAIN && c->value_width > 0) {
             /* Fixed width: stop exactly at page_bytes. */
@@ -438,7 +464,6 @@ int pq_column_write(pq_column *c, pq_compressor *z, const columnar_column *src, 
             I2I_TRY(fall_back_to_plain(c, z, err));
             continue;
         }
-        if (page_full(c)) I2I_TRY(close_page(c, z, 1, err));
     }
     return I2I_OK;
 }
@@ -449,7 +474,7 @@ int pq_column_finish_chunk(pq_column *c, pq_compressor *z, i2i_error *err)
 {
     const uint8_t *stored;
     size_t stored_len, n;
-    I2I_TRY(close_page(c, z, 1, err));
+    I2I_TRY(close_page(c, z, CHECK_LAST_PAGE, err));
     i2i_buf_reset(&c->dict_page);
     c->dict_unc = c->dict_comp = 0;
     if (c->dict_data_pages == 0) return I2I_OK;

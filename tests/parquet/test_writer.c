@@ -791,6 +791,55 @@ TEST(auto_dictionary_is_dropped_when_it_does_not_pay_and_never_tried_on_timestam
     wfix_free(&t);
 }
 
+/* Index i's draw from a domain of n values (a fixed LCG: the same rows on every run). */
+static size_t draw(uint64_t *x, size_t n)
+{
+    *x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (size_t)((*x >> 33) % n);
+}
+
+TEST(auto_dictionary_is_kept_when_its_domain_fits_the_budget_and_more_pages_follow)
+{
+    /* 1000-row pages and a 64 KiB budget (8192 doubles). "domain" draws from 5000 values: its first
+     * page repeats ~9% of its values, so that page alone says PLAIN (dictionary + indices are
+     * larger), but the domain projects to ~5000 entries, within budget: kept for the chunk.
+     * "wide" draws from 50000 (over budget) and "unique" never repeats: both PLAIN. */
+    columnar_field f[3] = {{"domain", COLUMNAR_DOUBLE, 0}, {"wide", COLUMNAR_DOUBLE, 0}, {"unique", COLUMNAR_DOUBLE, 0}};
+    parquet_column_spec s[3] = {
+        {"domain", 1, PARQUET_DOUBLE, PARQUET_LOGICAL_NONE, 0, 0, 0, 0, 0, PARQUET_DICT_AUTO},
+        {"wide", 2, PARQUET_DOUBLE, PARQUET_LOGICAL_NONE, 0, 0, 0, 0, 0, PARQUET_DICT_AUTO},
+        {"unique", 3, PARQUET_DOUBLE, PARQUET_LOGICAL_NONE, 0, 0, 0, 0, 0, PARQUET_DICT_AUTO}};
+    size_t rows[2] = {6000, 1000}, r, i;
+    for (r = 0; r < 2; r++) {
+        wfix t;
+        uint64_t x = 42, y = 7;
+        REQUIRE(wfix_init(&t, f, 3, rows[r]));
+        for (i = 0; i < rows[r]; i++) {
+            columnar_set_f64(&t.b->cols[0], i, 10.0 + (double)draw(&x, 5000) * 0.001);
+            columnar_set_f64(&t.b->cols[1], i, 10.0 + (double)draw(&y, 50000) * 0.001);
+            columnar_set_f64(&t.b->cols[2], i, 0.5 + (double)i * 0.25);
+            columnar_batch_end_row(t.b);
+        }
+        t.o.page_rows = 1000;
+        t.o.dictionary_bytes = 64 * 1024;
+        REQUIRE(wfix_write(&t, s, 3));
+        if (r == 0) {
+            CHECK_EQ_INT(t.fc.dict_pages[0], 1);
+            CHECK_EQ_INT(t.fc.dict_data_pages[0], 6);
+            CHECK_EQ_INT(t.fc.plain_pages[0], 0);
+        } else {
+            /* one page, the chunk's last: judged on its own size, PLAIN */
+            CHECK_EQ_INT(t.fc.dict_pages[0], 0);
+            CHECK_EQ_INT(t.fc.plain_pages[0], 1);
+        }
+        CHECK_EQ_INT(t.fc.dict_pages[1], 0);
+        CHECK_EQ_INT(t.fc.dict_pages[2], 0);
+        CHECK_EQ_INT(t.fc.plain_pages[2], (int)(rows[r] / 1000));
+        for (i = 0; i < 3; i++) CHECK(values_match(&s[i], &t.b->cols[i], &t.fc.vals[i], NULL, rows[r]));
+        wfix_free(&t);
+    }
+}
+
 TEST(all_null_chunk_has_no_dictionary_page_and_no_bounds)
 {
     columnar_field f = {"s", COLUMNAR_STRING, 0};
