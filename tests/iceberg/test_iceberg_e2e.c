@@ -492,6 +492,57 @@ TEST(uint64_above_int64_max_fails_naming_column_and_value)
     catalog_close(e.cat);
 }
 
+TEST(a_column_of_a_type_we_cannot_write_is_omitted_and_refused_by_name_when_given)
+{
+    /* An optional binary column (another writer's): batches without it write (the column reads
+     * as NULL); a batch that brings a value for it is refused naming the column, not as a
+     * column missing from the table. */
+    env e;
+    i2i_error err;
+    iceberg_column_def defs[2];
+    iceberg_create_options co;
+    iceberg_type_options to = {0, 0, 1};
+    iceberg_table *t = NULL;
+    iceberg_writer *w = NULL;
+    iceberg_writer_options o;
+    columnar_batch *b = NULL, *xb = NULL;
+    columnar_field f[1] = {{"time", COLUMNAR_TIMESTAMP, COLUMNAR_NANOS}};
+    columnar_field xf[2] = {{"time", COLUMNAR_TIMESTAMP, COLUMNAR_NANOS}, {"blob", COLUMNAR_STRING, 0}};
+    iceberg_write_result r;
+    REQUIRE_OK(env_open(&e, "unwritable", &err), &err);
+    defs[0].name = "time";
+    defs[0].required = 1;
+    REQUIRE_OK(iceberg_type_for_column(COLUMNAR_TIMESTAMP, 2, &to, &defs[0].type, &err), &err);
+    memset(&defs[1], 0, sizeof defs[1]);
+    defs[1].name = "blob";
+    defs[1].type.id = ICEBERG_TYPE_BINARY;
+    memset(&co, 0, sizeof co);
+    co.columns = defs;
+    co.ncolumns = 2;
+    co.time_column = "time";
+    REQUIRE_OK(iceberg_table_open(e.cat, "db", "unwritable", &co, &t, &err), &err);
+    REQUIRE_OK(columnar_batch_new(f, 1, 10, &b, &err), &err);
+    columnar_set_i64(&b->cols[0], 0, INT64_C(1700000000) * I2I_NS_PER_S);
+    columnar_batch_end_row(b);
+    REQUIRE_OK(write_one(t, "unw", b, &r, &err), &err);
+    CHECK_EQ_INT((int)r.nfiles, 1);
+    iceberg_write_result_free(&r);
+    REQUIRE_OK(columnar_batch_new(xf, 2, 10, &xb, &err), &err);
+    columnar_set_i64(&xb->cols[0], 0, INT64_C(1700000000) * I2I_NS_PER_S);
+    columnar_set_string(&xb->cols[1], 0, "x", 1);
+    columnar_batch_end_row(xb);
+    memset(&o, 0, sizeof o);
+    o.run_id = "unw2";
+    REQUIRE_OK(iceberg_writer_open(t, &o, &w, &err), &err);
+    CHECK(iceberg_writer_write(w, xb, &err) == I2I_ERR_UNSUPPORTED);
+    CHECK(strstr(err.msg, "column 'blob': its table type cannot be written") != NULL);
+    iceberg_writer_abort(w);
+    columnar_batch_free(xb);
+    columnar_batch_free(b);
+    iceberg_table_free(t);
+    catalog_close(e.cat);
+}
+
 TEST(uint64_as_decimal_20_0_keeps_values_above_int64_max)
 {
     env e;
