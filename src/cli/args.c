@@ -36,7 +36,7 @@ static const cli_option options[] = {
     {"format-version", "format_version", OPT_INT, "r", "2|3", "Iceberg format version of new tables (default 2; 3 keeps nanoseconds)."},
     {"partition-by", "partition_by", OPT_STRING, "r", "day|hour|month|year|none", "Partitioning of new tables (default day)."},
     {"threads", "threads", OPT_INT, "r", "N", "Threads for the copy (default: the online cores, at most 64): 1 = one thread; 2 or more = parsing and Parquet writing overlap. The files are the same bytes whatever N."},
-    {"read-ahead-bytes", "read_ahead_bytes", OPT_INT, "r", "N", "Send the next window's request as soon as the current window's first byte arrives and buffer its body, in N bytes of buffers in all (half for the next window, half for the current one; default 8388608 with 2 or more threads, else 0); 0 = off. Rows, files and commits are the same either way."},
+    {"read-ahead-bytes", "read_ahead_bytes", OPT_INT, "r", "N", "Send the next window's request as soon as the current window's first byte arrives and buffer its body, in N bytes of buffers in all (half for the next window, half for the current one; default 4194304 with 2 or more threads, else 0); 0 = off. Rows, files and commits are the same either way."},
     {"tls-insecure", "tls_insecure", OPT_FLAG, "r", NULL, "Do not verify the InfluxDB server's TLS certificate."},
     {"config", "config", OPT_STRING, "s", "FILE", "Service configuration (TOML: [server], [influxdb], [jobs.<name>]; see docs/service.md). Required."},
     {"check-config", "check_config", OPT_FLAG, "s", NULL, "Only load and check the configuration, then exit (0 = it would start)."},

@@ -31,7 +31,7 @@
  *                      soon as the current window's first byte arrived, and its body is buffered
  *                      in one of two rings of half this size each (the other carries the current
  *                      window) while the current window is read, written and committed (default
- *                      8 MiB when threads >= 2, else 0); 0 = off. A whole number of bytes, at
+ *                      4 MiB when threads >= 2, else 0); 0 = off. A whole number of bytes, at
  *                      most 1 GiB.
  */
 #ifndef I2I_REPLICATE_JOB_H

@@ -118,7 +118,7 @@ TEST(job_read_ahead_defaults_to_the_threads)
     CHECK(j.read_ahead_bytes == 0); /* one thread: no fetch thread either */
     replicate_job_free(&j);
     REQUIRE_OK(job_from("{\"measurement\":\"cpu\",\"database\":\"db\",\"threads\":2}", &j, &e), &e);
-    CHECK(j.read_ahead_bytes == (size_t)8 << 20);
+    CHECK(j.read_ahead_bytes == (size_t)4 << 20);
     replicate_job_free(&j);
     REQUIRE_OK(job_from("{\"measurement\":\"cpu\",\"database\":\"db\",\"threads\":2,\"read_ahead_bytes\":0}", &j, &e), &e);
     CHECK(j.read_ahead_bytes == 0);

@@ -2,7 +2,7 @@
  * The write pipeline (job `threads`, issue 12) changes where the work runs, never what is written:
  *
  *   files_identical_across_threads   the same dataset replicated with threads 1, 2 and 4, with
- *                      and without the read-ahead of the next window (8 MiB, and a 4 KiB buffer
+ *                      and without the read-ahead of the next window (4 MiB, and a 4 KiB buffer
  *                      that is full most of the time and wraps around constantly), into six
  *                      warehouses (small batches, so every window passes many batches through
  *                      the pipeline; hour partitions and one unpartitioned table) gives data files
@@ -154,7 +154,7 @@ static size_t count_lines(const char *s)
 
 TEST(files_identical_across_threads)
 {
-    /* threads, read_ahead_bytes (-1 = the default: 0 for 1 thread, 8 MiB otherwise) */
+    /* threads, read_ahead_bytes (-1 = the default: 0 for 1 thread, 4 MiB otherwise) */
     static const int threads[NCONF] = {1, 2, 4, 2, 1, 2};
     static const long ahead[NCONF] = {-1, 0, 0, -1, 4096, 4096};
     static const char *const tables[][2] = {{"hourly", "hour"}, {"whole", "none"}};
