@@ -217,6 +217,11 @@ def gen_regular(lp, expected, measurement, start_ns, count, step_ns, hosts=3, se
     run(cmd)
 
 
+def gen_pages(lp, expected, measurement, start_ns, count, step_ns, seed=7):
+    run([sys.executable, DATASETS, "pages", "--lp", lp, "--expected", expected, "--measurement", measurement,
+         "--start-ns", str(start_ns), "--count", str(count), "--step-ns", str(step_ns), "--seed", str(seed)])
+
+
 def cli_replicate(cli, emu, db, measurement, catalog_configs, extra, label):
     """influx2iceberg replicate against the emulator, the token in a file (never on the command
     line). Returns the CLI's --json report, or None after a failed check."""

@@ -30,6 +30,7 @@ DAY = 86400 * NS
 HOUR = 3600 * NS
 T_2024_12_20 = 1734652800 * NS
 T_2025_03_01 = 1740787200 * NS
+T_2025_01_01 = 1735689600 * NS
 EDGE_MEASUREMENT = "Edge \"Mëas\" 'q'.v1"   # datasets.py's edge measurement
 GROWN_FIELD = "new field.x"
 
@@ -54,9 +55,14 @@ def main():
         J.gen_regular(f("grow1.lp"), f("grow1.json"), "grow", T_2025_03_01, 96, 1800 * NS, hosts=2, seed=12)
         J.gen_regular(f("grow2.lp"), f("grow2.json"), "grow", T_2025_03_01 + 2 * DAY, 96, 1800 * NS, hosts=2,
                       seed=13, extra_field=GROWN_FIELD)
+        # 150k rows in one day (one file, one row group: many Parquet pages per column chunk) and 10k
+        # in the next: dictionaries kept across pages by the domain estimate, and dictionaries
+        # outgrowing their budget mid-chunk (datasets.py pages)
+        J.gen_pages(f("pages.lp"), f("pages.json"), "pages", T_2025_01_01, 160000, DAY // 150000, seed=14)
         emu.write_lp("edge", f("edge.lp"))
         emu.write_lp("judge", f("reg.lp"))
         emu.write_lp("judge", f("grow1.lp"))
+        emu.write_lp("judge", f("pages.lp"))
 
         def replicate(label, db, measurement, extra):
             rep = J.cli_replicate(a.cli, emu, db, measurement, catalog, extra, label)
@@ -107,6 +113,10 @@ def main():
         replicate("v3 month", "judge", "reg", ["--table-name", "reg_v3_month", "--partition-by", "month",
                                                 "--format-version", "3", "--batch-size", "7d"])
         add("v3 month", "reg_v3_month", ["reg.json"], "ns", 3, "month", {"start": str(jan1), "end": str(feb1)})
+
+        # many pages per chunk, each dictionary path
+        replicate("pages", "judge", "pages", ["--table-name", "pages"])
+        add("pages", "pages", ["pages.json"], "us", 2, "day", None)
 
         # a table grown by auto_update_schema
         replicate("grown (before)", "judge", "grow", ["--table-name", "grown"])

@@ -4,6 +4,8 @@
     datasets.py edge    --lp OUT.lp --expected OUT.json
     datasets.py regular --lp OUT.lp --expected OUT.json --measurement M --start-ns NS
                         --count N --step-ns S [--hosts H] [--seed X] [--extra-field NAME]
+    datasets.py pages   --lp OUT.lp --expected OUT.json --measurement M --start-ns NS
+                        --count N --step-ns S [--seed X]
 
 The expected file is what the emulator stores for those lines, in a canonical form the checker
 (check_table.mjs) compares readers' values against:
@@ -231,23 +233,55 @@ def regular(args):
     w.save(args.lp, args.expected)
 
 
+# ---------------------------------------------------------------------------------------- pages
+
+def pages(args):
+    """Enough rows in one window for many 20k-row Parquet pages, with columns that take each
+    dictionary path of the writer (docs/parquet.md) across pages:
+      pct     3-decimal percentages (~100k possible values): the first page repeats ~9% of its
+              values, dictionary kept for the chunk by the domain estimate
+      ids     integers from 90k values: the same for int64
+      drift   doubles from 50k values on the first page, then new values only: the dictionary is
+              kept, outgrows its 1 MiB budget mid-chunk, and the rest of the chunk is PLAIN
+      label   strings from 5k values on the first page, then new values only: the same for
+              strings
+      level   4 values: dictionary kept on the first page's own size"""
+    rng = random.Random(args.seed)
+    columns = {"time": "time", "host": "tag", "pct": "double", "ids": "int64", "drift": "double",
+               "label": "string", "level": "int64"}
+    w = Writer(args.measurement, columns)
+    for k in range(args.count):
+        t = args.start_ns + k * args.step_ns
+        early = k < 20000
+        fields = {"pct": ("double", round(rng.uniform(0, 100), 3)),
+                  "ids": ("int64", rng.randrange(90000) * 7919 - 10 ** 8),
+                  "drift": ("double", rng.randrange(50000) / 8.0 if early else 1e6 + k / 16.0),
+                  "label": ("string", "lbl-%d" % rng.randrange(5000) if early else "label-%07d" % k),
+                  "level": ("int64", rng.randrange(4))}
+        w.add(t, {"host": "h%d" % (k % 7)}, fields)
+    w.save(args.lp, args.expected)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     e = sub.add_parser("edge")
     r = sub.add_parser("regular")
-    for p in (e, r):
+    g = sub.add_parser("pages")
+    for p in (e, r, g):
         p.add_argument("--lp", required=True)
         p.add_argument("--expected", required=True)
-    r.add_argument("--measurement", required=True)
-    r.add_argument("--start-ns", type=int, required=True)
+    for p in (r, g):
+        p.add_argument("--measurement", required=True)
+        p.add_argument("--start-ns", type=int, required=True)
+        p.add_argument("--step-ns", type=int, required=True)
+        p.add_argument("--seed", type=int, default=7)
     r.add_argument("--count", type=int, required=True, help="points per host")
-    r.add_argument("--step-ns", type=int, required=True)
     r.add_argument("--hosts", type=int, default=3)
-    r.add_argument("--seed", type=int, default=7)
     r.add_argument("--extra-field", default=None)
+    g.add_argument("--count", type=int, required=True, help="rows")
     a = ap.parse_args()
-    (edge if a.cmd == "edge" else regular)(a)
+    {"edge": edge, "regular": regular, "pages": pages}[a.cmd](a)
 
 
 if __name__ == "__main__":
