@@ -492,6 +492,27 @@ TEST(uint64_above_int64_max_fails_naming_column_and_value)
     catalog_close(e.cat);
 }
 
+/* Table db.NAME of a required "time" and one optional column COL of type TYPE, day partitions. */
+static int open_time_and_one(catalog *cat, const char *name, const char *col, iceberg_type type,
+                             iceberg_table **t, i2i_error *err)
+{
+    iceberg_column_def defs[2];
+    iceberg_create_options co;
+    iceberg_type_options to = {0, 0, 1};
+    int rc;
+    memset(defs, 0, sizeof defs);
+    defs[0].name = "time";
+    defs[0].required = 1;
+    if ((rc = iceberg_type_for_column(COLUMNAR_TIMESTAMP, 2, &to, &defs[0].type, err)) < 0) return rc;
+    defs[1].name = col;
+    defs[1].type = type;
+    memset(&co, 0, sizeof co);
+    co.columns = defs;
+    co.ncolumns = 2;
+    co.time_column = "time";
+    return iceberg_table_open(cat, "db", name, &co, t, err);
+}
+
 TEST(a_column_of_a_type_we_cannot_write_is_omitted_and_refused_by_name_when_given)
 {
     /* An optional binary column (another writer's): batches without it write (the column reads
@@ -499,9 +520,7 @@ TEST(a_column_of_a_type_we_cannot_write_is_omitted_and_refused_by_name_when_give
      * column missing from the table. */
     env e;
     i2i_error err;
-    iceberg_column_def defs[2];
-    iceberg_create_options co;
-    iceberg_type_options to = {0, 0, 1};
+    iceberg_type binary;
     iceberg_table *t = NULL;
     iceberg_writer *w = NULL;
     iceberg_writer_options o;
@@ -509,18 +528,10 @@ TEST(a_column_of_a_type_we_cannot_write_is_omitted_and_refused_by_name_when_give
     columnar_field f[1] = {{"time", COLUMNAR_TIMESTAMP, COLUMNAR_NANOS}};
     columnar_field xf[2] = {{"time", COLUMNAR_TIMESTAMP, COLUMNAR_NANOS}, {"blob", COLUMNAR_STRING, 0}};
     iceberg_write_result r;
+    memset(&binary, 0, sizeof binary);
+    binary.id = ICEBERG_TYPE_BINARY;
     REQUIRE_OK(env_open(&e, "unwritable", &err), &err);
-    defs[0].name = "time";
-    defs[0].required = 1;
-    REQUIRE_OK(iceberg_type_for_column(COLUMNAR_TIMESTAMP, 2, &to, &defs[0].type, &err), &err);
-    memset(&defs[1], 0, sizeof defs[1]);
-    defs[1].name = "blob";
-    defs[1].type.id = ICEBERG_TYPE_BINARY;
-    memset(&co, 0, sizeof co);
-    co.columns = defs;
-    co.ncolumns = 2;
-    co.time_column = "time";
-    REQUIRE_OK(iceberg_table_open(e.cat, "db", "unwritable", &co, &t, &err), &err);
+    REQUIRE_OK(open_time_and_one(e.cat, "unwritable", "blob", binary, &t, &err), &err);
     REQUIRE_OK(columnar_batch_new(f, 1, 10, &b, &err), &err);
     columnar_set_i64(&b->cols[0], 0, INT64_C(1700000000) * I2I_NS_PER_S);
     columnar_batch_end_row(b);
@@ -547,9 +558,8 @@ TEST(uint64_as_decimal_20_0_keeps_values_above_int64_max)
 {
     env e;
     i2i_error err;
-    iceberg_column_def defs[2];
-    iceberg_create_options co;
     iceberg_type_options to = {0, 0, 1};
+    iceberg_type big;
     iceberg_table *t = NULL;
     columnar_batch *b = NULL;
     columnar_field f[2] = {{"time", COLUMNAR_TIMESTAMP, COLUMNAR_NANOS}, {"big", COLUMNAR_UINT64, 0}};
@@ -559,18 +569,9 @@ TEST(uint64_as_decimal_20_0_keeps_values_above_int64_max)
     char tb[48];
     if (!tools_or_fail()) return;
     REQUIRE_OK(env_open(&e, "dec", &err), &err);
-    defs[0].name = "time";
-    defs[0].required = 1;
-    REQUIRE_OK(iceberg_type_for_column(COLUMNAR_TIMESTAMP, 2, &to, &defs[0].type, &err), &err);
-    defs[1].name = "big";
-    defs[1].required = 0;
-    REQUIRE_OK(iceberg_type_for_column(COLUMNAR_UINT64, 2, &to, &defs[1].type, &err), &err);
-    CHECK_EQ_STR(iceberg_type_format(defs[1].type, tb, sizeof tb), "decimal(20, 0)");
-    memset(&co, 0, sizeof co);
-    co.columns = defs;
-    co.ncolumns = 2;
-    co.time_column = "time";
-    REQUIRE_OK(iceberg_table_open(e.cat, "db", "dec", &co, &t, &err), &err);
+    REQUIRE_OK(iceberg_type_for_column(COLUMNAR_UINT64, 2, &to, &big, &err), &err);
+    CHECK_EQ_STR(iceberg_type_format(big, tb, sizeof tb), "decimal(20, 0)");
+    REQUIRE_OK(open_time_and_one(e.cat, "dec", "big", big, &t, &err), &err);
     REQUIRE_OK(columnar_batch_new(f, 2, 100, &b, &err), &err);
     for (i = 0; i < 100; i++) {
         char num[32];
