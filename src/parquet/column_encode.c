@@ -114,7 +114,7 @@ static PQ_INLINE int enc_int_dict(pq_column *c, const int64_t *v, const uint8_t 
                                   i2i_error *err)
 {
     int64_t mn = INT64_MAX, mx = INT64_MIN;
-    size_t k, cnt = 0, budget = c->dict_budget;
+    size_t k, cnt = 0, budget = c->dict_room;
     uint32_t *out;
     int rc = 0;
     I2I_TRY(ensure_idx(c, n, err));
@@ -147,7 +147,7 @@ static PQ_INLINE int enc_double(pq_column *c, const double *v, const uint8_t *va
                                 i2i_error *err)
 {
     double mn = INFINITY, mx = -INFINITY;
-    size_t k, cnt = 0, nan = 0, budget = c->dict_budget;
+    size_t k, cnt = 0, nan = 0, budget = c->dict_room;
     uint8_t *dst = NULL;
     uint32_t *out = NULL;
     int rc = 0;
@@ -248,7 +248,7 @@ static PQ_INLINE int enc_string_dict(pq_column *c, const uint32_t *offs, const u
                                      const uint8_t *valid, size_t off, size_t n, int has_nulls,
                                      size_t *used, const uint32_t *rows, i2i_error *err)
 {
-    size_t k, cnt = 0, budget = c->dict_budget;
+    size_t k, cnt = 0, budget = c->dict_room;
     uint32_t *out;
     int rc = 0;
     I2I_TRY(ensure_idx(c, n, err));
@@ -276,7 +276,7 @@ static PQ_INLINE int enc_decimal(pq_column *c, const uint64_t *v, int is_unsigne
     int len = c->spec.type_length;
     int64_t mnhi = INT64_MAX, mxhi = INT64_MIN;
     uint64_t mnlo = UINT64_MAX, mxlo = 0;
-    size_t k, cnt = 0, budget = c->dict_budget;
+    size_t k, cnt = 0, budget = c->dict_room;
     uint32_t *out = NULL;
     uint8_t tmp[32];
     int rc = 0;

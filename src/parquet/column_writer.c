@@ -219,6 +219,23 @@ static int dict_pays(const pq_column *c, int more_pages)
     return cost * 4 <= plain * 3 || repeats || (more_pages && domain_fits_budget(c));
 }
 
+/* Forget the chunk's dictionary, giving its bytes back to the writer's pool. */
+static void release_dict(pq_column *c)
+{
+    if (c->dict_pool) *c->dict_pool += pq_dict_page_bytes(&c->dict);
+    pq_dict_reset(&c->dict);
+}
+
+/* The size the dictionary may reach in the next piece: its own budget, or what the writer's pool
+ * has left on top of what it holds, whichever is smaller. */
+static size_t dict_room(const pq_column *c)
+{
+    size_t room;
+    if (!c->dict_pool) return c->dict_budget;
+    room = pq_dict_page_bytes(&c->dict) + *c->dict_pool;
+    return room < c->dict_budget ? room : c->dict_budget;
+}
+
 /* Turn the open page's indices back into PLAIN values and drop the dictionary for this chunk. */
 static int abandon_dict(pq_column *c, i2i_error *err)
 {
@@ -236,7 +253,7 @@ static int abandon_dict(pq_column *c, i2i_error *err)
         memcpy(c->plain.data + c->plain.len, p, len);
         c->plain.len += len;
     }
-    pq_dict_reset(&c->dict);
+    release_dict(c);
     c->mode = PQ_MODE_PLAIN;
     return I2I_OK;
 }
@@ -433,7 +450,7 @@ int pq_column_write(pq_column *c, pq_compressor *z, const columnar_column *src, 
     size_t done = 0;
 
     while (done < n) {
-        size_t k, used, before, nnull, room;
+        size_t k, used, before, nnull, room, dict_before;
         const uint32_t *r = rows ? rows + done : NULL;
         size_t o = rows ? 0 : off + done;
         int has_nulls = batch_nulls;
@@ -455,7 +472,10 @@ int pq_column_write(pq_column *c, pq_compressor *z, const columnar_column *src, 
         if (has_nulls && !rows) has_nulls = pq_bits_count(src->validity, o, k) != k;
 
         before = c->page_values;
+        dict_before = pq_dict_page_bytes(&c->dict);
+        c->dict_room = dict_room(c);
         I2I_TRY(pq_encode_piece(c, src, o, r, k, has_nulls, &used, err));
+        if (c->dict_pool) *c->dict_pool -= pq_dict_page_bytes(&c->dict) - dict_before;
         nnull = used - (c->page_values - before);
         if (c->spec.optional) I2I_TRY(levels_append(c, src, o, r, used, nnull, err));
         c->page_rows += used;
@@ -548,7 +568,7 @@ int pq_column_end_chunk(pq_column *c)
     if (pq_stats_merge(&c->file_stats, &c->chunk_stats, c->spec.physical) != I2I_OK)
         return I2I_ERR_NOMEM;
 
-    if (c->try_dict) pq_dict_reset(&c->dict);
+    if (c->try_dict) release_dict(c);
     c->mode = c->try_dict ? PQ_MODE_DICT : PQ_MODE_PLAIN;
     c->dict_checked = !c->auto_check;
     c->chunk_rows = 0;

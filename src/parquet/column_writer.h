@@ -39,6 +39,8 @@ typedef struct pq_column {
     int try_dict;         /* start each chunk in dictionary mode */
     int auto_check;       /* AUTO: check at the first page that the dictionary pays */
     size_t page_bytes, page_rows_max, dict_budget;
+    size_t *dict_pool;    /* the writer's dictionary bytes left for all columns; NULL = no cap */
+    size_t dict_room;     /* what the dictionary may reach while the current piece is encoded */
     int page_index;
 
     /* open page */

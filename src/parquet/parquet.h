@@ -13,7 +13,8 @@
  * Memory: values are encoded into the current page as they arrive; a full page is compressed and
  * only the compressed bytes are kept until the row group closes (row_group_bytes of
  * *uncompressed* data, 128 MiB by default). So the writer holds about one row group's compressed
- * size plus one open page per column and the dictionaries (each capped at dictionary_bytes).
+ * size plus one open page per column and the dictionaries (each capped at dictionary_bytes, all
+ * together at dictionary_total_bytes).
  * Row groups are written to the sink as they close; nothing is proportional to the file.
  *
  * The writer only depends on util and columnar: it knows columns, not Iceberg.
@@ -96,6 +97,10 @@ typedef struct parquet_writer_options {
     size_t page_bytes;              /* target uncompressed page body (1 MiB) */
     size_t page_rows;               /* max rows per page (20000), keeps page stats useful */
     size_t dictionary_bytes;        /* dictionary budget per column chunk (1 MiB) */
+    size_t dictionary_total_bytes;  /* all the columns' dictionaries of the open row group
+                                       together (8 MiB); 0 = no cap but the per-column one. A
+                                       column whose dictionary would pass it goes PLAIN for the rest
+                                       of its chunk, as at its own budget */
     const parquet_kv *kv;           /* key-value metadata (copied at open) */
     size_t nkv;
     const char *created_by;         /* NULL = "influx2iceberg version <v> (build <h>)" */

@@ -30,6 +30,7 @@ struct parquet_writer {
     i2i_buf meta;          /* ColumnMetaData of every written chunk */
     i2i_buf ci, oi;        /* page index blobs, written before the footer */
     i2i_buf staging;
+    size_t dict_pool;      /* dictionary bytes the columns may still add (dictionary_total_bytes) */
     int failed;
 };
 
@@ -42,6 +43,7 @@ void parquet_writer_options_default(parquet_writer_options *o)
     o->page_bytes = (size_t)1 << 20;
     o->page_rows = 20000;
     o->dictionary_bytes = (size_t)1 << 20;
+    o->dictionary_total_bytes = (size_t)8 << 20;
     o->write_page_index = 1;
 }
 
@@ -228,7 +230,9 @@ int parquet_writer_open(const parquet_sink *sink, const parquet_column_spec *col
             }
         }
         I2I_TRY_GOTO(pq_column_init(&w->cols[i], &spec, opts, err), rc, fail);
+        if (opts->dictionary_total_bytes) w->cols[i].dict_pool = &w->dict_pool;
     }
+    w->dict_pool = opts->dictionary_total_bytes;
     if (opts->nkv) {
         w->kv = calloc(opts->nkv, sizeof *w->kv);
         if (!w->kv) goto nomem;

@@ -840,6 +840,64 @@ TEST(auto_dictionary_is_kept_when_its_domain_fits_the_budget_and_more_pages_foll
     }
 }
 
+TEST(dictionaries_share_the_writer_wide_budget_in_column_order)
+{
+    /* Four double columns of 2000 distinct values (16000 bytes of dictionary each), 64 KiB per
+     * column but 40000 bytes for all: the first two fit, the third's dictionary stops at the 8000
+     * bytes left (dictionary pages, then PLAIN), the fourth has none left (PLAIN throughout). */
+    columnar_field f[4] = {{"a", COLUMNAR_DOUBLE, 0}, {"b", COLUMNAR_DOUBLE, 0}, {"c", COLUMNAR_DOUBLE, 0},
+                           {"d", COLUMNAR_DOUBLE, 0}};
+    parquet_column_spec s[4];
+    wfix t;
+    size_t i, j;
+    for (j = 0; j < 4; j++) {
+        parquet_column_spec one = {f[j].name, (int32_t)j + 1, PARQUET_DOUBLE, PARQUET_LOGICAL_NONE, 0, 0, 0, 0, 0,
+                                   PARQUET_DICT_ALWAYS};
+        s[j] = one;
+    }
+    REQUIRE(wfix_init(&t, f, 4, 4000));
+    for (i = 0; i < 4000; i++) {
+        for (j = 0; j < 4; j++) columnar_set_f64(&t.b->cols[j], i, (double)(i % 2000) + 0.5 * (double)j);
+        columnar_batch_end_row(t.b);
+    }
+    t.o.page_rows = 1000;
+    t.o.dictionary_bytes = 64 * 1024;
+    t.o.dictionary_total_bytes = 40000;
+    REQUIRE(wfix_write(&t, s, 4));
+    CHECK_EQ_INT(t.fc.nrg, 1);
+    for (j = 0; j < 2; j++) {
+        CHECK_EQ_INT(t.fc.dict_pages[j], 1);
+        CHECK_EQ_INT(t.fc.dict_data_pages[j], 4);
+        CHECK_EQ_INT(t.fc.plain_pages[j], 0);
+    }
+    CHECK_EQ_INT(t.fc.dict_pages[2], 1);
+    CHECK_EQ_INT(t.fc.dict_data_pages[2], 1);
+    CHECK_EQ_INT(t.fc.plain_pages[2], 3);
+    CHECK_EQ_INT(t.fc.dict_pages[3], 0);
+    CHECK_EQ_INT(t.fc.plain_pages[3], 4);
+    for (j = 0; j < 4; j++) CHECK(values_match(&s[j], &t.b->cols[j], &t.fc.vals[j], NULL, 4000));
+    wfix_free(&t);
+
+    /* Two row groups (closed by size at the 4096-row check): a chunk's dictionary gives its bytes
+     * back when the chunk ends, so the second group's first two columns have theirs too. */
+    REQUIRE(wfix_init(&t, f, 4, 8000));
+    for (i = 0; i < 8000; i++) {
+        for (j = 0; j < 4; j++) columnar_set_f64(&t.b->cols[j], i, (double)(i % 2000) + 0.5 * (double)j);
+        columnar_batch_end_row(t.b);
+    }
+    t.o.page_rows = 1000;
+    t.o.dictionary_bytes = 64 * 1024;
+    t.o.dictionary_total_bytes = 40000;
+    t.o.row_group_bytes = 1;
+    REQUIRE(wfix_write(&t, s, 4));
+    CHECK_EQ_INT(t.fc.nrg, 2);
+    CHECK_EQ_INT(t.fc.dict_pages[0], 2);
+    CHECK_EQ_INT(t.fc.dict_pages[1], 2);
+    CHECK_EQ_INT(t.fc.dict_pages[3], 0);
+    for (j = 0; j < 4; j++) CHECK(values_match(&s[j], &t.b->cols[j], &t.fc.vals[j], NULL, 8000));
+    wfix_free(&t);
+}
+
 TEST(all_null_chunk_has_no_dictionary_page_and_no_bounds)
 {
     columnar_field f = {"s", COLUMNAR_STRING, 0};
@@ -1180,6 +1238,7 @@ TEST(defaults_match_the_documented_values)
     CHECK(o.page_bytes == (size_t)1 << 20);
     CHECK(o.page_rows == 20000);
     CHECK(o.dictionary_bytes == (size_t)1 << 20);
+    CHECK(o.dictionary_total_bytes == (size_t)8 << 20);
     CHECK(o.write_page_index == 1);
     CHECK(o.created_by == NULL && o.kv == NULL);
 }
