@@ -840,29 +840,38 @@ TEST(auto_dictionary_is_kept_when_its_domain_fits_the_budget_and_more_pages_foll
     }
 }
 
+/* wfix of `rows` rows of four double columns, each cycling through 2000 values, with 1000-row
+ * pages, 64 KiB of dictionary per column and 40000 bytes for all the columns. */
+static int pool_fixture(wfix *t, const columnar_field *f, size_t rows)
+{
+    size_t i, j;
+    if (!wfix_init(t, f, 4, rows)) return 0;
+    for (i = 0; i < rows; i++) {
+        for (j = 0; j < 4; j++) columnar_set_f64(&t->b->cols[j], i, (double)(i % 2000) + 0.5 * (double)j);
+        columnar_batch_end_row(t->b);
+    }
+    t->o.page_rows = 1000;
+    t->o.dictionary_bytes = 64 * 1024;
+    t->o.dictionary_total_bytes = 40000;
+    return 1;
+}
+
 TEST(dictionaries_share_the_writer_wide_budget_in_column_order)
 {
-    /* Four double columns of 2000 distinct values (16000 bytes of dictionary each), 64 KiB per
-     * column but 40000 bytes for all: the first two fit, the third's dictionary stops at the 8000
-     * bytes left (dictionary pages, then PLAIN), the fourth has none left (PLAIN throughout). */
+    /* 16000 bytes of dictionary per column, 40000 for all: the first two fit, the third's
+     * dictionary stops at the 8000 bytes left (dictionary pages, then PLAIN), the fourth has none
+     * left (PLAIN throughout). */
     columnar_field f[4] = {{"a", COLUMNAR_DOUBLE, 0}, {"b", COLUMNAR_DOUBLE, 0}, {"c", COLUMNAR_DOUBLE, 0},
                            {"d", COLUMNAR_DOUBLE, 0}};
     parquet_column_spec s[4];
     wfix t;
-    size_t i, j;
+    size_t j;
     for (j = 0; j < 4; j++) {
         parquet_column_spec one = {f[j].name, (int32_t)j + 1, PARQUET_DOUBLE, PARQUET_LOGICAL_NONE, 0, 0, 0, 0, 0,
                                    PARQUET_DICT_ALWAYS};
         s[j] = one;
     }
-    REQUIRE(wfix_init(&t, f, 4, 4000));
-    for (i = 0; i < 4000; i++) {
-        for (j = 0; j < 4; j++) columnar_set_f64(&t.b->cols[j], i, (double)(i % 2000) + 0.5 * (double)j);
-        columnar_batch_end_row(t.b);
-    }
-    t.o.page_rows = 1000;
-    t.o.dictionary_bytes = 64 * 1024;
-    t.o.dictionary_total_bytes = 40000;
+    REQUIRE(pool_fixture(&t, f, 4000));
     REQUIRE(wfix_write(&t, s, 4));
     CHECK_EQ_INT(t.fc.nrg, 1);
     for (j = 0; j < 2; j++) {
@@ -880,14 +889,7 @@ TEST(dictionaries_share_the_writer_wide_budget_in_column_order)
 
     /* Two row groups (closed by size at the 4096-row check): a chunk's dictionary gives its bytes
      * back when the chunk ends, so the second group's first two columns have theirs too. */
-    REQUIRE(wfix_init(&t, f, 4, 8000));
-    for (i = 0; i < 8000; i++) {
-        for (j = 0; j < 4; j++) columnar_set_f64(&t.b->cols[j], i, (double)(i % 2000) + 0.5 * (double)j);
-        columnar_batch_end_row(t.b);
-    }
-    t.o.page_rows = 1000;
-    t.o.dictionary_bytes = 64 * 1024;
-    t.o.dictionary_total_bytes = 40000;
+    REQUIRE(pool_fixture(&t, f, 8000));
     t.o.row_group_bytes = 1;
     REQUIRE(wfix_write(&t, s, 4));
     CHECK_EQ_INT(t.fc.nrg, 2);
