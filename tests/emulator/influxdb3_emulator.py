@@ -3793,11 +3793,15 @@ class Handler(BaseHTTPRequestHandler):
         self.sent = 0
 
     def end_stream(self):
-        if self.chunked:
-            self.wfile.write(b"0\r\n\r\n")
+        # Marked "sent" before the terminating chunk goes out: a client that has read the whole
+        # body (which ends with that chunk) then always finds the mark; marking after the flush
+        # left a window where it had not been set yet (a flaky selftest).
         self.wfile.flush()
         if self.cur_entry is not None:
             self.server.app.note_query_sent(self.cur_entry)
+        if self.chunked:
+            self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
 
     def chunk(self, text):
         """One HTTP chunk; applies a pending truncate fault (the stream then ends with no
