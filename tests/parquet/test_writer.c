@@ -727,6 +727,15 @@ static int wfix_write(wfix *t, const parquet_column_spec *specs, size_t ncols)
     return write_and_check(specs, ncols, t->b, &t->o, &t->out, &t->fc, &t->res);
 }
 
+/* A column's pages in the file: chunks with a dictionary page, dictionary-encoded and PLAIN data
+ * pages. */
+#define CHECK_PAGES(fc, col, dicts, dict_data, plain)                                              \
+    do {                                                                                           \
+        CHECK_EQ_INT((fc).dict_pages[col], dicts);                                                 \
+        CHECK_EQ_INT((fc).dict_data_pages[col], dict_data);                                        \
+        CHECK_EQ_INT((fc).plain_pages[col], plain);                                                \
+    } while (0)
+
 static void wfix_free(wfix *t)
 {
     file_check_free(&t->fc);
@@ -781,12 +790,10 @@ TEST(auto_dictionary_is_dropped_when_it_does_not_pay_and_never_tried_on_timestam
     }
     t.o.page_rows = 1000;
     REQUIRE(wfix_write(&t, s, 4));
-    CHECK_EQ_INT(t.fc.dict_pages[0], 0);
-    CHECK_EQ_INT(t.fc.plain_pages[0], 3);
-    CHECK_EQ_INT(t.fc.dict_pages[1], 1);
-    CHECK_EQ_INT(t.fc.dict_data_pages[1], 3);
-    CHECK_EQ_INT(t.fc.dict_pages[2], 0);
-    CHECK_EQ_INT(t.fc.dict_pages[3], 1);
+    CHECK_PAGES(t.fc, 0, 0, 0, 3);
+    CHECK_PAGES(t.fc, 1, 1, 3, 0);
+    CHECK_PAGES(t.fc, 2, 0, 0, 3);
+    CHECK_PAGES(t.fc, 3, 1, 3, 0);
     for (i = 0; i < 4; i++) CHECK(values_match(&s[i], &t.b->cols[i], &t.fc.vals[i], NULL, 3000));
     wfix_free(&t);
 }
@@ -824,13 +831,10 @@ TEST(auto_dictionary_is_kept_when_its_domain_fits_the_budget_and_more_pages_foll
         t.o.dictionary_bytes = 64 * 1024;
         REQUIRE(wfix_write(&t, s, 3));
         if (r == 0) {
-            CHECK_EQ_INT(t.fc.dict_pages[0], 1);
-            CHECK_EQ_INT(t.fc.dict_data_pages[0], 6);
-            CHECK_EQ_INT(t.fc.plain_pages[0], 0);
+            CHECK_PAGES(t.fc, 0, 1, 6, 0);
         } else {
             /* one page, the chunk's last: judged on its own size, PLAIN */
-            CHECK_EQ_INT(t.fc.dict_pages[0], 0);
-            CHECK_EQ_INT(t.fc.plain_pages[0], 1);
+            CHECK_PAGES(t.fc, 0, 0, 0, 1);
         }
         CHECK_EQ_INT(t.fc.dict_pages[1], 0);
         CHECK_EQ_INT(t.fc.dict_pages[2], 0);
@@ -874,16 +878,9 @@ TEST(dictionaries_share_the_writer_wide_budget_in_column_order)
     REQUIRE(pool_fixture(&t, f, 4000));
     REQUIRE(wfix_write(&t, s, 4));
     CHECK_EQ_INT(t.fc.nrg, 1);
-    for (j = 0; j < 2; j++) {
-        CHECK_EQ_INT(t.fc.dict_pages[j], 1);
-        CHECK_EQ_INT(t.fc.dict_data_pages[j], 4);
-        CHECK_EQ_INT(t.fc.plain_pages[j], 0);
-    }
-    CHECK_EQ_INT(t.fc.dict_pages[2], 1);
-    CHECK_EQ_INT(t.fc.dict_data_pages[2], 1);
-    CHECK_EQ_INT(t.fc.plain_pages[2], 3);
-    CHECK_EQ_INT(t.fc.dict_pages[3], 0);
-    CHECK_EQ_INT(t.fc.plain_pages[3], 4);
+    for (j = 0; j < 2; j++) CHECK_PAGES(t.fc, j, 1, 4, 0);
+    CHECK_PAGES(t.fc, 2, 1, 1, 3);
+    CHECK_PAGES(t.fc, 3, 0, 0, 4);
     for (j = 0; j < 4; j++) CHECK(values_match(&s[j], &t.b->cols[j], &t.fc.vals[j], NULL, 4000));
     wfix_free(&t);
 
